@@ -1,0 +1,20 @@
+import type { WebSocket } from 'ws';
+
+/** @internal One live WebSocket of a user, with what the server tracks about it. */
+export class ChatConnection {
+  /** Last time the peer showed life (any frame or a pong), in epoch milliseconds. */
+  lastSeen: number;
+  /** Pushes skipped for this connection because its unsent data was above the high-water mark. */
+  droppedMessages = 0;
+
+  constructor(
+    readonly id: string,
+    readonly user: string,
+    readonly socket: WebSocket,
+    now: number,
+    /** When its credentials expire, in epoch milliseconds, if they do. */
+    readonly expiresAt?: number,
+  ) {
+    this.lastSeen = now;
+  }
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_CHAT_OPTIONS, resolveChatOptions } from './chat-options.js';
+import type { ChatModuleOptions } from './interfaces/chat-options.interface.js';
+
+const authenticate = () => null;
+
+describe('resolveChatOptions', () => {
+  it('fills in every default', () => {
+    assert.deepEqual(resolveChatOptions({ authenticate }), {
+      authenticate,
+      path: '/ws',
+      maxConnectionsPerUser: 1,
+      heartbeat: { intervalMs: 25_000, timeoutMs: 60_000 },
+      backpressure: { highWaterMarkBytes: 1_048_576, policy: 'drop' },
+      maxPayloadBytes: 65_536,
+      shutdownGraceMs: 5_000,
+    });
+  });
+
+  it('keeps a default where a nested field is given as undefined', () => {
+    const resolved = resolveChatOptions({
+      authenticate,
+      heartbeat: { intervalMs: undefined, timeoutMs: 90_000 },
+    });
+    assert.deepEqual(resolved.heartbeat, {
+      intervalMs: DEFAULT_CHAT_OPTIONS.heartbeat.intervalMs,
+      timeoutMs: 90_000,
+    });
+  });
+
+  it('turns a numeric connectionsPerUser into the limit', () => {
+    assert.equal(
+      resolveChatOptions({ authenticate, connectionsPerUser: 5 }).maxConnectionsPerUser,
+      5,
+    );
+  });
+
+  const invalid: [string, Partial<ChatModuleOptions>, RegExp][] = [
+    [
+      'no authenticate',
+      { authenticate: undefined },
+      /option "authenticate" must be a function; use jwtAuthenticator/,
+    ],
+    ['a relative path', { path: 'ws' }, /option "path" must start with '\/'/],
+    ['a path with a query', { path: '/ws?x' }, /option "path"/],
+    ['a trailing slash', { path: '/ws/' }, /option "path"/],
+    [
+      'connectionsPerUser 0',
+      { connectionsPerUser: 0 },
+      /option "connectionsPerUser" must be 'single' or an integer >= 1 \(got 0\)/,
+    ],
+    ['connectionsPerUser 1.5', { connectionsPerUser: 1.5 }, /connectionsPerUser/],
+    [
+      'a zero interval',
+      { heartbeat: { intervalMs: 0 } },
+      /option "heartbeat.intervalMs" must be an integer >= 1 \(got 0\)/,
+    ],
+    [
+      'timeout below interval',
+      { heartbeat: { intervalMs: 1000, timeoutMs: 500 } },
+      /"heartbeat.timeoutMs" must be larger than heartbeat.intervalMs \(1000\)/,
+    ],
+    [
+      'an unknown policy',
+      { backpressure: { policy: 'block' as never } },
+      /option "backpressure.policy" must be 'drop' or 'disconnect' \(got 'block'\)/,
+    ],
+    [
+      'a negative high-water mark',
+      { backpressure: { highWaterMarkBytes: -1 } },
+      /backpressure.highWaterMarkBytes/,
+    ],
+    [
+      'a fractional maxPayloadBytes',
+      { maxPayloadBytes: 10.5 },
+      /option "maxPayloadBytes" must be an integer >= 1/,
+    ],
+    [
+      'a negative grace',
+      { shutdownGraceMs: -5 },
+      /option "shutdownGraceMs" must be an integer >= 0/,
+    ],
+  ];
+  for (const [what, options, message] of invalid) {
+    it(`rejects ${what} with a TypeError that names the option`, () => {
+      assert.throws(
+        () => resolveChatOptions({ authenticate, ...options } as ChatModuleOptions),
+        (err: Error) => err instanceof TypeError && message.test(err.message),
+      );
+    });
+  }
+});

@@ -1,0 +1,169 @@
+import {
+  Inject,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import {
+  WebSocketGateway,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, type RawData, type WebSocketServer } from 'ws';
+import { CHAT_GATEWAY_FLAG, CHAT_OPTIONS, CloseCode, ServerEvent } from './chat.constants.js';
+import { ChatConnection } from './chat-connection.js';
+import { ChatEventsService } from './chat-events.service.js';
+import type { ResolvedChatOptions } from './chat-options.js';
+import { isChatServer } from './chat-ws.adapter.js';
+import { ClientRegistryService } from './client-registry.service.js';
+import { HandshakeService } from './handshake.service.js';
+import { OutboundService } from './outbound.service.js';
+import { errorFrame, heartbeatFrame, parseInbound, welcomeFrame } from './protocol/frames.js';
+import { settlesWithin } from './settles-within.js';
+
+/**
+ * The WebSocket endpoint. It registers each admitted connection, answers heartbeats, reports
+ * protocol errors to the client, forwards application frames to `MessagingService.incoming$`,
+ * and on shutdown closes every connection with 1001.
+ *
+ * Inbound frames are read straight from the `ws` socket (one listener per connection) instead of
+ * through `@SubscribeMessage`: Nest's per-frame dispatch costs several times more CPU and memory
+ * per connection than the gateway itself, and the protocol has only one built-in event.
+ */
+@WebSocketGateway({ [CHAT_GATEWAY_FLAG]: true })
+export class ChatGateway
+  implements
+    OnGatewayInit<WebSocketServer>,
+    OnGatewayConnection<WebSocket>,
+    OnGatewayDisconnect<WebSocket>,
+    OnApplicationBootstrap,
+    BeforeApplicationShutdown
+{
+  private readonly logger = new Logger(ChatGateway.name);
+  private readonly bySocket = new WeakMap<WebSocket, ChatConnection>();
+  /** Prefix of this process's connection ids, so ids stay unique across restarts and nodes. */
+  private readonly idPrefix = randomBytes(6).toString('base64url');
+  private sequence = 0;
+  private server: WebSocketServer | undefined;
+
+  constructor(
+    @Inject(CHAT_OPTIONS) private readonly options: ResolvedChatOptions,
+    private readonly registry: ClientRegistryService,
+    private readonly outbound: OutboundService,
+    private readonly handshake: HandshakeService,
+    private readonly events: ChatEventsService,
+  ) {}
+
+  afterInit(server: WebSocketServer): void {
+    this.server = server;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.server || !isChatServer(this.server)) {
+      throw new Error(
+        'ChatModule: the WebSocket adapter is not ChatWsAdapter. Call app.useWebSocketAdapter(new ChatWsAdapter(app)) before app.listen().',
+      );
+    }
+  }
+
+  // Nest rethrows anything thrown here as an unhandled error that kills the process, so the
+  // whole body is guarded.
+  handleConnection(socket: WebSocket, request: IncomingMessage): void {
+    try {
+      const principal = this.handshake.takePrincipal(request);
+      if (!principal) {
+        // Only reachable if something upgraded the request without going through the handshake.
+        socket.close(CloseCode.InternalError, 'not admitted');
+        return;
+      }
+      if (!this.handshake.isAccepting) {
+        socket.close(CloseCode.GoingAway, 'server shutting down');
+        return;
+      }
+      const connection = new ChatConnection(
+        `${this.idPrefix}.${(++this.sequence).toString(36)}`,
+        principal.user,
+        socket,
+        Date.now(),
+        principal.expiresAt,
+      );
+      this.bySocket.set(socket, connection);
+      socket.on('message', (data: RawData, isBinary: boolean) =>
+        this.handleFrame(connection, data as Buffer, isBinary),
+      );
+      socket.on('pong', () => {
+        connection.lastSeen = Date.now();
+      });
+      socket.on('error', (err: Error) => this.handleSocketError(connection, err));
+      this.registry.register(connection);
+      this.outbound.write(
+        connection,
+        welcomeFrame(connection.user, connection.id, this.options.heartbeat.intervalMs),
+      );
+    } catch (err) {
+      this.logger.error(`Could not set up a connection: ${(err as Error)?.stack ?? String(err)}`);
+      socket.terminate();
+    }
+  }
+
+  handleDisconnect(socket: WebSocket, code?: unknown): void {
+    const connection = this.bySocket.get(socket);
+    if (connection) {
+      this.registry.end(connection, 'client_closed', typeof code === 'number' ? code : undefined);
+    }
+  }
+
+  /**
+   * Stops taking handshakes, closes every connection with 1001 after what was already queued for
+   * it, and waits up to `shutdownGraceMs` for the clients to answer before destroying the rest.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.handshake.stopAccepting();
+    const sockets: WebSocket[] = [];
+    for (const connection of this.registry.connections()) {
+      sockets.push(connection.socket);
+      this.registry.end(connection, 'shutdown');
+    }
+    const open = sockets.filter((socket) => socket.readyState !== WebSocket.CLOSED);
+    if (open.length === 0) return;
+    const allClosed = Promise.all(
+      open.map((socket) => new Promise((resolve) => socket.once('close', resolve))),
+    );
+    if (!(await settlesWithin(allClosed, this.options.shutdownGraceMs))) {
+      const stragglers = open.filter((socket) => socket.readyState !== WebSocket.CLOSED);
+      this.logger.warn(
+        `${stragglers.length} connection(s) did not close within ${this.options.shutdownGraceMs} ms of shutdown; destroying them`,
+      );
+      for (const socket of stragglers) socket.terminate();
+    }
+  }
+
+  private handleFrame(connection: ChatConnection, data: Buffer, isBinary: boolean): void {
+    connection.lastSeen = Date.now();
+    const frame = parseInbound(data, isBinary);
+    if (!frame.ok) {
+      this.outbound.write(connection, errorFrame(frame.code, frame.message));
+      return;
+    }
+    if (frame.event === ServerEvent.Heartbeat) {
+      this.outbound.write(connection, heartbeatFrame(connection.lastSeen));
+      return;
+    }
+    this.events.incoming.next({
+      user: connection.user,
+      connectionId: connection.id,
+      event: frame.event,
+      data: frame.data,
+    });
+  }
+
+  private handleSocketError(connection: ChatConnection, err: Error): void {
+    // Hostile or broken clients cause these (bad UTF-8, oversized frames, resets); `ws` has
+    // already sent the matching close code. Logged at debug level so they cannot flood the log.
+    this.logger.debug(`Connection ${connection.id} of ${connection.user} failed: ${err.message}`);
+    this.registry.end(connection, 'error');
+  }
+}

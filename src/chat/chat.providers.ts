@@ -1,0 +1,55 @@
+import type { Provider } from '@nestjs/common';
+import { CHAT_MODULE_OPTIONS, CHAT_OPTIONS } from './chat.constants.js';
+import { ChatEventsService } from './chat-events.service.js';
+import { ChatGateway } from './chat.gateway.js';
+import { resolveChatOptions } from './chat-options.js';
+import { ClientRegistryService } from './client-registry.service.js';
+import { HandshakeService } from './handshake.service.js';
+import { HeartbeatService } from './heartbeat.service.js';
+import type {
+  ChatModuleAsyncOptions,
+  ChatOptionsFactory,
+} from './interfaces/chat-options.interface.js';
+import { MessagingService } from './messaging.service.js';
+import { OutboundService } from './outbound.service.js';
+
+/** @internal Everything the module provides once its raw options are available. */
+export const chatProviders: Provider[] = [
+  { provide: CHAT_OPTIONS, useFactory: resolveChatOptions, inject: [CHAT_MODULE_OPTIONS] },
+  ChatEventsService,
+  ClientRegistryService,
+  OutboundService,
+  HandshakeService,
+  HeartbeatService,
+  MessagingService,
+  ChatGateway,
+];
+
+/** @internal The providers that produce the raw options for `forRootAsync`. */
+export function asyncOptionsProviders(options: ChatModuleAsyncOptions): Provider[] {
+  const ways = [options?.useFactory, options?.useClass, options?.useExisting].filter(Boolean);
+  if (ways.length !== 1) {
+    throw new TypeError(
+      'ChatModule.forRootAsync: give exactly one of useFactory, useClass or useExisting',
+    );
+  }
+  if (options.useFactory) {
+    return [
+      {
+        provide: CHAT_MODULE_OPTIONS,
+        useFactory: options.useFactory,
+        inject: options.inject ?? [],
+      },
+    ];
+  }
+  const factory = (options.useClass ?? options.useExisting)!;
+  const providers: Provider[] = [
+    {
+      provide: CHAT_MODULE_OPTIONS,
+      useFactory: (source: ChatOptionsFactory) => source.createChatOptions(),
+      inject: [factory],
+    },
+  ];
+  if (options.useClass) providers.push({ provide: options.useClass, useClass: options.useClass });
+  return providers;
+}

@@ -1,0 +1,68 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { CHAT_OPTIONS } from './chat.constants.js';
+import type { ChatConnection } from './chat-connection.js';
+import type { ResolvedChatOptions } from './chat-options.js';
+import { ClientRegistryService } from './client-registry.service.js';
+
+/** Connections checked per event-loop turn, so a sweep over many never blocks the loop long. */
+const SWEEP_SLICE = 1000;
+
+/**
+ * @internal Finds dead peers. One timer serves every connection: each `intervalMs` it pings all
+ * of them and terminates those that showed no life (no frame, no pong) for `timeoutMs`. The sweep
+ * runs in slices so that ten thousand connections do not stall other work.
+ */
+@Injectable()
+export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy {
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping = false;
+
+  constructor(
+    @Inject(CHAT_OPTIONS) private readonly options: ResolvedChatOptions,
+    private readonly registry: ClientRegistryService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.sweep(), this.options.heartbeat.intervalMs);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private sweep(): void {
+    // A sweep that has not finished when the next tick comes (a huge registry) keeps going; the
+    // tick is skipped rather than stacking two sweeps.
+    if (this.sweeping) return;
+    this.sweeping = true;
+    const deadline = Date.now() - this.options.heartbeat.timeoutMs;
+    const pending = this.registry.connections();
+    const slice = (): void => {
+      let checked = 0;
+      for (const connection of pending) {
+        this.check(connection, deadline);
+        if (++checked === SWEEP_SLICE) {
+          setImmediate(slice);
+          return;
+        }
+      }
+      this.sweeping = false;
+    };
+    slice();
+  }
+
+  private check(connection: ChatConnection, deadline: number): void {
+    if (connection.lastSeen < deadline) {
+      this.registry.end(connection, 'heartbeat_timeout');
+    } else {
+      connection.socket.ping();
+    }
+  }
+}

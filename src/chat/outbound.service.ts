@@ -1,0 +1,55 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { WebSocket } from 'ws';
+import { CHAT_OPTIONS } from './chat.constants.js';
+import type { ChatConnection } from './chat-connection.js';
+import type { ResolvedChatOptions } from './chat-options.js';
+import { ClientRegistryService } from './client-registry.service.js';
+
+const TEXT_FRAME = { binary: false } as const;
+
+/** @internal What became of one frame for one connection. */
+export type WriteResult = 'queued' | 'dropped' | 'closed';
+
+/**
+ * @internal Writes frames to connections without ever waiting for a slow reader. A connection
+ * whose unsent data has reached the high-water mark gets nothing more until it drains: the frame
+ * is dropped and counted, or (policy 'disconnect') the connection ends with 4008. A connection
+ * therefore holds at most the high-water mark plus one frame of server memory.
+ */
+@Injectable()
+export class OutboundService {
+  /** Frames skipped because of backpressure since startup. */
+  droppedMessages = 0;
+  /** Bytes of those frames. */
+  droppedBytes = 0;
+
+  private readonly highWaterMark: number;
+  private readonly disconnectSlowConsumers: boolean;
+
+  constructor(
+    @Inject(CHAT_OPTIONS) options: ResolvedChatOptions,
+    private readonly registry: ClientRegistryService,
+  ) {
+    this.highWaterMark = options.backpressure.highWaterMarkBytes;
+    this.disconnectSlowConsumers = options.backpressure.policy === 'disconnect';
+  }
+
+  /**
+   * Hands `frame` (a complete JSON text frame) to the connection's socket.
+   * @returns `'queued'` if the socket took it, `'dropped'` if backpressure skipped it, `'closed'`
+   *   if the socket is already closing.
+   */
+  write(connection: ChatConnection, frame: Buffer): WriteResult {
+    const { socket } = connection;
+    if (socket.readyState !== WebSocket.OPEN) return 'closed';
+    if (socket.bufferedAmount >= this.highWaterMark) {
+      connection.droppedMessages++;
+      this.droppedMessages++;
+      this.droppedBytes += frame.length;
+      if (this.disconnectSlowConsumers) this.registry.end(connection, 'slow_consumer');
+      return 'dropped';
+    }
+    socket.send(frame, TEXT_FRAME);
+    return 'queued';
+  }
+}

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadDemoConfig } from './demo-config.js';
+
+describe('loadDemoConfig', () => {
+  it('has defaults that need no external service', () => {
+    const config = loadDemoConfig({});
+    assert.equal(config.port, 3000);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.auth, 'jwt');
+    assert.equal(config.jwtSecretGenerated, true);
+    assert.ok(config.jwtSecret.length >= 32);
+    assert.equal(config.connectionsPerUser, 'single');
+    assert.equal(config.heartbeatIntervalMs, undefined);
+  });
+
+  it('reads every variable', () => {
+    const config = loadDemoConfig({
+      PORT: '8080',
+      CHAT_AUTH: 'query',
+      CHAT_JWT_SECRET: 's3cret',
+      CHAT_HEARTBEAT_INTERVAL_MS: '1000',
+      CHAT_HEARTBEAT_TIMEOUT_MS: '3000',
+      CHAT_CONNECTIONS_PER_USER: '3',
+    });
+    assert.deepEqual(
+      { ...config },
+      {
+        port: 8080,
+        host: '127.0.0.1',
+        auth: 'query',
+        jwtSecret: 's3cret',
+        jwtSecretGenerated: false,
+        heartbeatIntervalMs: 1000,
+        heartbeatTimeoutMs: 3000,
+        connectionsPerUser: 3,
+      },
+    );
+  });
+
+  it('names the variable that is wrong', () => {
+    assert.throws(
+      () => loadDemoConfig({ CHAT_AUTH: 'ldap' }),
+      /CHAT_AUTH must be 'jwt' or 'query'/,
+    );
+    assert.throws(() => loadDemoConfig({ PORT: 'http' }), /PORT must be an integer >= 0/);
+    assert.throws(
+      () => loadDemoConfig({ CHAT_CONNECTIONS_PER_USER: '0' }),
+      /CHAT_CONNECTIONS_PER_USER must be an integer >= 1/,
+    );
+    assert.throws(
+      () => loadDemoConfig({ CHAT_HEARTBEAT_INTERVAL_MS: '1.5' }),
+      /CHAT_HEARTBEAT_INTERVAL_MS/,
+    );
+  });
+});

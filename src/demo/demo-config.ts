@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+
+/** Settings of the demo application, read from the environment. */
+export interface DemoConfig {
+  port: number;
+  host: string;
+  auth: 'jwt' | 'query';
+  jwtSecret: string;
+  /** True when no CHAT_JWT_SECRET was given and a random one was made for this process. */
+  jwtSecretGenerated: boolean;
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+  connectionsPerUser: 'single' | number;
+}
+
+/**
+ * Reads the demo's environment variables (see README). Throws an Error naming the variable for
+ * any value that cannot work.
+ */
+export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
+  const auth = env.CHAT_AUTH ?? 'jwt';
+  if (auth !== 'jwt' && auth !== 'query') {
+    throw new Error(`CHAT_AUTH must be 'jwt' or 'query' (got '${auth}')`);
+  }
+  const connectionsPerUser = env.CHAT_CONNECTIONS_PER_USER ?? 'single';
+  return {
+    port: integer(env, 'PORT', 0) ?? 3000,
+    host: env.HOST ?? '127.0.0.1',
+    auth,
+    jwtSecret: env.CHAT_JWT_SECRET || randomBytes(32).toString('base64url'),
+    jwtSecretGenerated: !env.CHAT_JWT_SECRET,
+    heartbeatIntervalMs: integer(env, 'CHAT_HEARTBEAT_INTERVAL_MS', 1),
+    heartbeatTimeoutMs: integer(env, 'CHAT_HEARTBEAT_TIMEOUT_MS', 1),
+    connectionsPerUser:
+      connectionsPerUser === 'single'
+        ? 'single'
+        : (integer(env, 'CHAT_CONNECTIONS_PER_USER', 1) as number),
+  };
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name} must be an integer >= ${min} (got '${raw}')`);
+  }
+  return value;
+}

@@ -1,0 +1,2 @@
+/** Injection token of the demo's {@link DemoConfig}. */
+export const DEMO_CONFIG = Symbol('demo:config');

@@ -1,0 +1,26 @@
+export { ChatModule } from './chat/chat.module.js';
+export { ChatGateway } from './chat/chat.gateway.js';
+export { ChatWsAdapter } from './chat/chat-ws.adapter.js';
+export { MessagingService } from './chat/messaging.service.js';
+export { ClientRegistryService } from './chat/client-registry.service.js';
+export { CloseCode, ErrorCode, type ChatErrorCode } from './chat/chat.constants.js';
+export { jwtAuthenticator, type JwtAuthenticatorOptions } from './chat/auth/jwt.authenticator.js';
+export { queryUserAuthenticator } from './chat/auth/query-user.authenticator.js';
+export { isValidUserId, MAX_USER_ID_LENGTH } from './chat/auth/user-id.js';
+export type {
+  AuthenticationResult,
+  Authenticator,
+  BackpressureOptions,
+  BackpressurePolicy,
+  ChatModuleAsyncOptions,
+  ChatModuleOptions,
+  ChatOptionsFactory,
+  ChatPrincipal,
+  HeartbeatOptions,
+} from './chat/interfaces/chat-options.interface.js';
+export type {
+  ConnectionEvent,
+  DisconnectReason,
+  IncomingFrame,
+  SendResult,
+} from './chat/interfaces/chat-events.interface.js';

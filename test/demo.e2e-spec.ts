@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import type { INestApplication } from '@nestjs/common';
+import { after, before, describe, it } from 'node:test';
+import type { AddressInfo } from 'node:net';
+import { createDemoApp } from '../src/demo/create-demo-app.js';
+import { loadDemoConfig } from '../src/demo/demo-config.js';
+import { CloseCode } from '../src/index.js';
+import { startDemoProcess } from './support/demo-process.js';
+import { refusedStatus, TestClient } from './support/test-client.js';
+import { waitFor } from './support/wait.js';
+
+describe('demo application', () => {
+  let app: INestApplication;
+  let base: string;
+
+  before(async () => {
+    app = await createDemoApp(loadDemoConfig({ CHAT_JWT_SECRET: 'demo-test-secret' }), false);
+    await app.listen(0, '127.0.0.1');
+    base = `127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  after(() => app.close());
+
+  async function post(path: string, body: unknown, raw = false) {
+    const response = await fetch(`http://${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: raw ? (body as string) : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as any };
+  }
+
+  async function login(user: string): Promise<string> {
+    const { status, body } = await post('/auth/login', { user });
+    assert.equal(status, 200);
+    return body.token;
+  }
+
+  async function connect(user: string): Promise<TestClient> {
+    return TestClient.connectAndWelcome(`ws://${base}/ws?token=${await login(user)}`);
+  }
+
+  it('POST /auth/login returns a token the gateway accepts', async () => {
+    const client = await connect('alice');
+    assert.equal(client.frames[0].data.user, 'alice');
+    await client.close();
+  });
+
+  it('refuses a WebSocket without a token with 401', async () => {
+    assert.equal(await refusedStatus(`ws://${base}/ws`), 401);
+    assert.equal(await refusedStatus(`ws://${base}/ws?user=alice`), 401);
+  });
+
+  it('POST /users/:user/messages pushes any JSON body and answers 202 with the delivery count', async () => {
+    const bob = await connect('bob');
+    for (const payload of [{ hello: 'bob' }, 'just a string', 42, [1, 2]]) {
+      const { status, body } = await post('/users/bob/messages', payload);
+      assert.equal(status, 202);
+      assert.deepEqual(body, { user: 'bob', delivered: 1 });
+      assert.deepEqual((await bob.next('message')).data, payload);
+    }
+    assert.deepEqual((await post('/users/nobody/messages', { x: 1 })).body, {
+      user: 'nobody',
+      delivered: 0,
+    });
+    await bob.close();
+  });
+
+  it('GET /users/:user/presence reports whether the user is online and with how many connections', async () => {
+    const presence = async () =>
+      (await (await fetch(`http://${base}/users/carol/presence`)).json()) as any;
+    assert.deepEqual(await presence(), { user: 'carol', online: false, connections: 0 });
+    const carol = await connect('carol');
+    assert.deepEqual(await presence(), { user: 'carol', online: true, connections: 1 });
+    await carol.close();
+    await waitFor(async () => !(await presence()).online);
+  });
+
+  it('answers 400 with a JSON error for an invalid user id or body', async () => {
+    const tooLong = 'u'.repeat(129);
+    const cases = [
+      await fetch(`http://${base}/users/${tooLong}/presence`),
+      await fetch(`http://${base}/users/a%07b/presence`),
+      await fetch(`http://${base}/users/a%0Ab/messages`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      }),
+      await fetch(`http://${base}/auth/login`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      }),
+      await fetch(`http://${base}/auth/login`, {
+        method: 'POST',
+        body: '{"user":""}',
+        headers: { 'content-type': 'application/json' },
+      }),
+      await fetch(`http://${base}/users/bob/messages`, {
+        method: 'POST',
+        body: '{"broken',
+        headers: { 'content-type': 'application/json' },
+      }),
+      await fetch(`http://${base}/users/bob/messages`, {
+        method: 'POST',
+        body: 'text',
+        headers: { 'content-type': 'text/plain' },
+      }),
+    ];
+    for (const response of cases) {
+      assert.equal(response.status, 400, response.url);
+      const body = (await response.json()) as any;
+      assert.equal(body.statusCode, 400);
+      assert.equal(typeof body.message, 'string');
+    }
+  });
+
+  it('relays a chat frame from dave to erin and acknowledges it to dave', async () => {
+    const dave = await connect('dave');
+    const erin = await connect('erin');
+    dave.send({ event: 'chat', data: { to: 'erin', text: 'hi' } });
+    const received = await erin.next('message');
+    assert.equal(received.data.type, 'chat');
+    assert.equal(received.data.from, 'dave');
+    assert.equal(received.data.to, 'erin');
+    assert.equal(received.data.text, 'hi');
+    assert.equal(typeof received.data.ts, 'number');
+    const ack = await dave.next('message');
+    assert.deepEqual(ack.data, {
+      type: 'chat:sent',
+      to: 'erin',
+      delivered: 1,
+      ts: received.data.ts,
+    });
+    await Promise.all([dave.close(), erin.close()]);
+  });
+
+  it('answers a chat frame it cannot use, or an unknown event, with a rejection', async () => {
+    const frank = await connect('frank');
+    const bad = [
+      { event: 'chat', data: { to: '', text: 'x' } },
+      { event: 'chat', data: { to: 'erin', text: '' } },
+      { event: 'chat', data: { to: 'erin', text: 'x'.repeat(4001) } },
+      { event: 'chat' },
+      { event: 'dance', data: {} },
+    ];
+    for (const frame of bad) {
+      frank.send(frame);
+      const answer = await frank.next('message');
+      assert.equal(answer.data.type, 'rejected');
+      assert.equal(answer.data.event, frame.event);
+      assert.equal(typeof answer.data.reason, 'string');
+    }
+    await frank.close();
+  });
+
+  it("a second connection of the same user replaces the first with 4000 (default 'single')", async () => {
+    const first = await connect('gina');
+    const second = await connect('gina');
+    assert.equal((await first.closed).code, CloseCode.Replaced);
+    await second.close();
+  });
+});
+
+describe('demo as an OS process (what npm start runs)', () => {
+  it('starts with no external service, serves a push end to end, and exits cleanly on SIGTERM with 1001', async () => {
+    const demo = await startDemoProcess({ CHAT_AUTH: 'query' });
+    try {
+      const client = await TestClient.connectAndWelcome(
+        `ws://127.0.0.1:${demo.port}/ws?user=henry`,
+      );
+      const response = await fetch(`http://127.0.0.1:${demo.port}/users/henry/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"n":1}',
+      });
+      assert.equal(response.status, 202);
+      assert.deepEqual((await client.next('message')).data, { n: 1 });
+      assert.match(demo.output(), /queryUserAuthenticator\(\) trusts \?user=/);
+
+      // Nest's shutdown hooks re-raise the signal once the application has closed.
+      assert.equal(await demo.stop('SIGTERM'), 'SIGTERM');
+      assert.equal((await client.closed).code, CloseCode.GoingAway);
+      assert.match(demo.output(), /Listening on/);
+    } finally {
+      await demo.stop('SIGKILL');
+    }
+  });
+
+  it('refuses to start with an invalid setting and says which', async () => {
+    await assert.rejects(
+      startDemoProcess({ CHAT_AUTH: 'ldap' }),
+      /CHAT_AUTH must be 'jwt' or 'query'/,
+    );
+  });
+});

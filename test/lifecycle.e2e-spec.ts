@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { Injectable, Module } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import { Test } from '@nestjs/testing';
+import { describe, it } from 'node:test';
+import {
+  ChatModule,
+  CloseCode,
+  type ChatModuleOptions,
+  type ChatOptionsFactory,
+  type ConnectionEvent,
+} from '../src/index.js';
+import { startApp, startChatApp, userFromQuery } from './support/chat-app.js';
+import { TestClient } from './support/test-client.js';
+
+describe('shutdown', () => {
+  it('app.close() delivers what was queued, closes every connection with 1001 and empties the registry', async () => {
+    const chat = await startChatApp();
+    const events: ConnectionEvent[] = [];
+    chat.messaging.connections$.subscribe((event) => events.push(event));
+    const clients = await Promise.all(
+      ['s1', 's2', 's3'].map((user) => TestClient.connectAndWelcome(chat.wsUrl(user))),
+    );
+    for (let i = 0; i < 20; i++) await chat.messaging.broadcast({ i });
+
+    await chat.close();
+
+    for (const client of clients) {
+      assert.deepEqual(await client.closed, {
+        code: CloseCode.GoingAway,
+        reason: 'server shutting down',
+      });
+      assert.equal(client.framesOf('message').length, 20, 'queued pushes arrived before the close');
+    }
+    assert.equal(chat.registry.size, 0);
+    assert.deepEqual(
+      events
+        .filter((e) => e.type === 'disconnected')
+        .map((e) => e.type === 'disconnected' && e.reason),
+      ['shutdown', 'shutdown', 'shutdown'],
+    );
+  });
+});
+
+describe('ChatModule.forRootAsync', () => {
+  const CONFIG = Symbol('config');
+
+  @Module({ providers: [{ provide: CONFIG, useValue: { path: '/live' } }], exports: [CONFIG] })
+  class ConfigModule {}
+
+  @Injectable()
+  class OptionsFactory implements ChatOptionsFactory {
+    createChatOptions(): ChatModuleOptions {
+      return { authenticate: userFromQuery, path: '/from-class' };
+    }
+  }
+
+  @Module({ providers: [OptionsFactory], exports: [OptionsFactory] })
+  class FactoryModule {}
+
+  async function welcomesOn(imports: unknown[], path: string): Promise<void> {
+    const chat = await startApp({ imports: imports as never[] });
+    try {
+      const client = await TestClient.connectAndWelcome(chat.wsUrl('ada', path));
+      assert.equal(client.frames[0].data.user, 'ada');
+      await client.close();
+    } finally {
+      await chat.close();
+    }
+  }
+
+  it('builds the options with useFactory and inject', async () => {
+    await welcomesOn(
+      [
+        ChatModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [CONFIG],
+          useFactory: (config: { path: string }) => ({
+            authenticate: userFromQuery,
+            path: config.path,
+          }),
+        }),
+      ],
+      '/live',
+    );
+  });
+
+  it('builds the options with useClass', async () => {
+    await welcomesOn([ChatModule.forRootAsync({ useClass: OptionsFactory })], '/from-class');
+  });
+
+  it('builds the options with useExisting', async () => {
+    await welcomesOn(
+      [ChatModule.forRootAsync({ imports: [FactoryModule], useExisting: OptionsFactory })],
+      '/from-class',
+    );
+  });
+
+  it('requires exactly one way to build the options', () => {
+    assert.throws(
+      () => ChatModule.forRootAsync({}),
+      /exactly one of useFactory, useClass or useExisting/,
+    );
+  });
+});
+
+describe('startup checks', () => {
+  it('stops the application with a clear message for invalid options', async () => {
+    await assert.rejects(
+      startChatApp({ heartbeat: { intervalMs: 30_000, timeoutMs: 10_000 } }),
+      /ChatModule: option "heartbeat.timeoutMs" must be larger than heartbeat.intervalMs/,
+    );
+  });
+
+  it('stops the application with a clear message when ChatWsAdapter is not installed', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ChatModule.forRoot({ authenticate: userFromQuery })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    app.useWebSocketAdapter(new WsAdapter(app));
+    await assert.rejects(
+      app.listen(0, '127.0.0.1'),
+      /app\.useWebSocketAdapter\(new ChatWsAdapter\(app\)\)/,
+    );
+    await app.close();
+  });
+});

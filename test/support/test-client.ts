@@ -1,0 +1,135 @@
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, type ClientOptions } from 'ws';
+import { within } from './wait.js';
+
+export interface Frame {
+  event: string;
+  data?: any;
+}
+
+export interface CloseInfo {
+  code: number;
+  reason: string;
+}
+
+/**
+ * A real `ws` client that records every frame and its close, so a test can wait for what it
+ * expects instead of sleeping.
+ */
+export class TestClient {
+  readonly frames: Frame[] = [];
+  readonly closed: Promise<CloseInfo>;
+  private readonly waiters = new Set<() => void>();
+  private cursor = 0;
+
+  private constructor(readonly socket: WebSocket) {
+    this.closed = new Promise((resolve) => {
+      socket.on('close', (code, reason) => {
+        resolve({ code, reason: reason.toString() });
+        this.wake();
+      });
+    });
+    socket.on('message', (data, isBinary) => {
+      this.frames.push(isBinary ? { event: '<binary>' } : JSON.parse(data.toString()));
+      this.wake();
+    });
+    // Errors end in a close, which is what tests assert on.
+    socket.on('error', () => undefined);
+  }
+
+  /** Opens a connection; rejects with `HTTP <status>` if the server refuses the handshake. */
+  static connect(url: string, options?: ClientOptions): Promise<TestClient> {
+    const socket = new WebSocket(url, options);
+    return within(
+      new Promise<TestClient>((resolve, reject) => {
+        const client = new TestClient(socket);
+        socket.once('open', () => resolve(client));
+        socket.once('unexpected-response', (_req, res: IncomingMessage) => {
+          reject(new HandshakeRefused(res.statusCode ?? 0));
+          res.resume();
+          socket.terminate();
+        });
+        socket.once('error', reject);
+      }),
+      5000,
+      `connection to ${url}`,
+    );
+  }
+
+  /** Opens a connection and waits for its welcome frame. */
+  static async connectAndWelcome(url: string, options?: ClientOptions): Promise<TestClient> {
+    const client = await TestClient.connect(url, options);
+    await client.next('welcome');
+    return client;
+  }
+
+  /** The connection id from the welcome frame. */
+  get connectionId(): string {
+    const welcome = this.frames.find((frame) => frame.event === 'welcome');
+    if (!welcome) throw new Error('no welcome frame yet');
+    return welcome.data.connectionId;
+  }
+
+  /** Waits for the next frame (after those already taken) with this event, and takes it. */
+  async next(event: string, timeoutMs = 5000): Promise<Frame> {
+    return within(
+      new Promise<Frame>((resolve, reject) => {
+        const check = (): void => {
+          while (this.cursor < this.frames.length) {
+            const frame = this.frames[this.cursor++];
+            if (frame.event === event) {
+              this.waiters.delete(check);
+              resolve(frame);
+              return;
+            }
+          }
+          if (this.socket.readyState === WebSocket.CLOSED) {
+            this.waiters.delete(check);
+            reject(new Error(`socket closed before a '${event}' frame arrived`));
+          }
+        };
+        this.waiters.add(check);
+        check();
+      }),
+      timeoutMs,
+      `a '${event}' frame`,
+    );
+  }
+
+  /** Frames received so far with this event. */
+  framesOf(event: string): Frame[] {
+    return this.frames.filter((frame) => frame.event === event);
+  }
+
+  send(frame: Frame | string): void {
+    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Closes from the client side and waits until the socket is closed. */
+  async close(code?: number): Promise<CloseInfo> {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.close(code);
+    return within(this.closed, 5000, 'the close');
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+export class HandshakeRefused extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/** Attempts a handshake that should be refused, and returns the HTTP status it got. */
+export async function refusedStatus(url: string, options?: ClientOptions): Promise<number> {
+  try {
+    const client = await TestClient.connect(url, options);
+    await client.close();
+  } catch (err) {
+    if (err instanceof HandshakeRefused) return err.status;
+    throw err;
+  }
+  throw new Error(`the handshake to ${url} was accepted`);
+}
