@@ -119,6 +119,15 @@ describe('MessagingService', () => {
     await waitFor(async () => !(await chat.messaging.isOnline('olga')));
   });
 
+  it('onlineUsers() lists each user with a live connection once', async () => {
+    const clients = await Promise.all(
+      ['ola', 'ola', 'pia'].map((user) => TestClient.connectAndWelcome(chat.wsUrl(user))),
+    );
+    assert.deepEqual((await chat.messaging.onlineUsers()).sort(), ['ola', 'pia']);
+    await Promise.all(clients.map((client) => client.close()));
+    await waitFor(async () => (await chat.messaging.onlineUsers()).length === 0);
+  });
+
   it('incoming$ emits application frames with their user and connection, but not heartbeats', async () => {
     const client = await TestClient.connectAndWelcome(chat.wsUrl('ivy'));
     client.send({ event: 'heartbeat' });

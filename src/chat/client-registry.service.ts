@@ -46,6 +46,11 @@ export class ClientRegistryService {
     return this.byId.get(connectionId);
   }
 
+  /** Every user with a live connection. */
+  users(): IterableIterator<string> {
+    return this.byUser.keys();
+  }
+
   /** Every live connection. Safe to use while connections end. */
   connections(): IterableIterator<ChatConnection> {
     return this.byId.values();

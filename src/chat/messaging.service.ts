@@ -75,6 +75,14 @@ export class MessagingService {
     return this.registry.connectionsOf(user).length;
   }
 
+  /**
+   * Every user with at least one live connection. It lists them all, so keep it for admin pages,
+   * small deployments and demos; use `isOnline` for one user.
+   */
+  async onlineUsers(): Promise<string[]> {
+    return [...this.registry.users()];
+  }
+
   private deliver(
     connections: Iterable<ChatConnection>,
     frame: Buffer,
