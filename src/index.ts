@@ -7,6 +7,19 @@ export { CloseCode, ErrorCode, type ChatErrorCode } from './chat/chat.constants.
 export { jwtAuthenticator, type JwtAuthenticatorOptions } from './chat/auth/jwt.authenticator.js';
 export { queryUserAuthenticator } from './chat/auth/query-user.authenticator.js';
 export { isValidUserId, MAX_USER_ID_LENGTH } from './chat/auth/user-id.js';
+export { MemoryBroker, MemoryTransport } from './chat/transports/memory.transport.js';
+export { RedisTransport, type RedisTransportOptions } from './chat/transports/redis.transport.js';
+export type {
+  ClusterMessage,
+  DeliverItem,
+  DeliveryReceipt,
+} from './chat/cluster/cluster-message.js';
+export type {
+  ChatTransport,
+  JoinResult,
+  PresenceEntry,
+  TransportNode,
+} from './chat/interfaces/chat-transport.interface.js';
 export type {
   AuthenticationResult,
   Authenticator,

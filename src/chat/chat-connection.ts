@@ -1,11 +1,14 @@
 import type { WebSocket } from 'ws';
+import type { PresenceEntry } from './interfaces/chat-transport.interface.js';
 
 /** @internal One live WebSocket of a user, with what the server tracks about it. */
-export class ChatConnection {
+export class ChatConnection implements PresenceEntry {
   /** Last time the peer showed life (any frame or a pong), in epoch milliseconds. */
   lastSeen: number;
   /** Pushes skipped for this connection because its unsent data was above the high-water mark. */
   droppedMessages = 0;
+  /** Order key among the user's connections cluster-wide: when it joined, in milliseconds. */
+  since: number;
 
   constructor(
     readonly id: string,
@@ -16,5 +19,6 @@ export class ChatConnection {
     readonly expiresAt?: number,
   ) {
     this.lastSeen = now;
+    this.since = now;
   }
 }

@@ -1,8 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type {
   Authenticator,
   BackpressurePolicy,
   ChatModuleOptions,
 } from './interfaces/chat-options.interface.js';
+import type { ChatTransport } from './interfaces/chat-transport.interface.js';
+import type { RedisTransportOptions } from './transports/redis.transport.js';
 
 /** @internal The options with every default applied, as the providers use them. */
 export interface ResolvedChatOptions {
@@ -14,11 +18,21 @@ export interface ResolvedChatOptions {
   backpressure: { highWaterMarkBytes: number; policy: BackpressurePolicy };
   maxPayloadBytes: number;
   shutdownGraceMs: number;
+  /** The node id: the given or default name plus a random suffix unique to this process. */
+  nodeId: string;
+  clusterTimeoutMs: number;
+  redis: RedisTransportOptions | undefined;
+  transport: ChatTransport | undefined;
 }
 
 /** @internal The single place where defaults live. */
 export const DEFAULT_CHAT_OPTIONS: Readonly<
-  Required<Omit<ChatModuleOptions, 'authenticate' | 'heartbeat' | 'backpressure'>> &
+  Required<
+    Omit<
+      ChatModuleOptions,
+      'authenticate' | 'heartbeat' | 'backpressure' | 'redis' | 'transport' | 'nodeId'
+    >
+  > &
     Pick<ResolvedChatOptions, 'heartbeat' | 'backpressure'>
 > = {
   path: '/ws',
@@ -27,6 +41,7 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<
   backpressure: { highWaterMarkBytes: 1024 * 1024, policy: 'drop' },
   maxPayloadBytes: 64 * 1024,
   shutdownGraceMs: 5_000,
+  clusterTimeoutMs: 3_000,
 };
 
 /**
@@ -55,6 +70,10 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
     backpressure: withDefaults(DEFAULT_CHAT_OPTIONS.backpressure, options.backpressure),
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_CHAT_OPTIONS.maxPayloadBytes,
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_CHAT_OPTIONS.shutdownGraceMs,
+    nodeId: `${options.nodeId ?? hostname()}-${randomBytes(4).toString('hex')}`,
+    clusterTimeoutMs: options.clusterTimeoutMs ?? DEFAULT_CHAT_OPTIONS.clusterTimeoutMs,
+    redis: options.redis,
+    transport: options.transport,
   };
 
   if (
@@ -86,6 +105,14 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
   }
   positiveInteger('maxPayloadBytes', resolved.maxPayloadBytes);
   nonNegativeInteger('shutdownGraceMs', resolved.shutdownGraceMs);
+  positiveInteger('clusterTimeoutMs', resolved.clusterTimeoutMs);
+  if (options.nodeId !== undefined && !/^[\w.:-]{1,64}$/.test(options.nodeId)) {
+    throw invalid('nodeId', 'must be 1 to 64 letters, digits or _ . : -', options.nodeId);
+  }
+  if (resolved.redis && resolved.transport) {
+    throw invalid('transport', 'cannot be combined with "redis"; give one of them', 'both');
+  }
+  if (resolved.redis) validateRedis(resolved.redis);
   return resolved;
 }
 
@@ -96,6 +123,19 @@ function withDefaults<T extends object>(defaults: T, given: Partial<T> | undefin
     if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
   }
   return merged;
+}
+
+function validateRedis(redis: RedisTransportOptions): void {
+  if (typeof redis !== 'object' || (redis.url === undefined && redis.options === undefined)) {
+    throw invalid('redis', 'must give "url" or "options"', redis);
+  }
+  if (redis.url !== undefined && !/^rediss?:\/\//.test(redis.url)) {
+    throw invalid('redis.url', "must start with 'redis://' or 'rediss://'", redis.url);
+  }
+  if (redis.nodeTtlMs !== undefined) positiveInteger('redis.nodeTtlMs', redis.nodeTtlMs);
+  if (redis.connectTimeoutMs !== undefined) {
+    positiveInteger('redis.connectTimeoutMs', redis.connectTimeoutMs);
+  }
 }
 
 function connectionsLimit(value: 'single' | number): number {

@@ -4,6 +4,9 @@ export const CHAT_MODULE_OPTIONS = Symbol('nest-chat-gateway:module-options');
 /** @internal Injection token of the validated options with every default filled in. */
 export const CHAT_OPTIONS = Symbol('nest-chat-gateway:resolved-options');
 
+/** @internal Injection token of the {@link ChatTransport} in use. */
+export const CHAT_TRANSPORT = Symbol('nest-chat-gateway:transport');
+
 /**
  * @internal Key in the `@WebSocketGateway` metadata that tells `ChatWsAdapter` which gateway is
  * the chat gateway; the adapter builds that server from the module options instead.

@@ -10,7 +10,6 @@ import {
   type OnGatewayDisconnect,
   type OnGatewayInit,
 } from '@nestjs/websockets';
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData, type WebSocketServer } from 'ws';
 import { CHAT_GATEWAY_FLAG, CHAT_OPTIONS, CloseCode, ServerEvent } from './chat.constants.js';
@@ -44,8 +43,6 @@ export class ChatGateway
 {
   private readonly logger = new Logger(ChatGateway.name);
   private readonly bySocket = new WeakMap<WebSocket, ChatConnection>();
-  /** Prefix of this process's connection ids, so ids stay unique across restarts and nodes. */
-  private readonly idPrefix = randomBytes(6).toString('base64url');
   private sequence = 0;
   private server: WebSocketServer | undefined;
 
@@ -84,7 +81,8 @@ export class ChatGateway
         return;
       }
       const connection = new ChatConnection(
-        `${this.idPrefix}.${(++this.sequence).toString(36)}`,
+        // The node id prefix makes ids unique cluster-wide and tells which node holds each.
+        `${this.options.nodeId}.${(++this.sequence).toString(36)}`,
         principal.user,
         socket,
         Date.now(),

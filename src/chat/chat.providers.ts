@@ -1,8 +1,10 @@
 import type { Provider } from '@nestjs/common';
-import { CHAT_MODULE_OPTIONS, CHAT_OPTIONS } from './chat.constants.js';
+import { CHAT_MODULE_OPTIONS, CHAT_OPTIONS, CHAT_TRANSPORT } from './chat.constants.js';
+import { ClusterRouterService } from './cluster/cluster-router.service.js';
+import { ClusterService } from './cluster/cluster.service.js';
 import { ChatEventsService } from './chat-events.service.js';
 import { ChatGateway } from './chat.gateway.js';
-import { resolveChatOptions } from './chat-options.js';
+import { resolveChatOptions, type ResolvedChatOptions } from './chat-options.js';
 import { ClientRegistryService } from './client-registry.service.js';
 import { HandshakeService } from './handshake.service.js';
 import { HeartbeatService } from './heartbeat.service.js';
@@ -12,15 +14,26 @@ import type {
 } from './interfaces/chat-options.interface.js';
 import { MessagingService } from './messaging.service.js';
 import { OutboundService } from './outbound.service.js';
+import { MemoryTransport } from './transports/memory.transport.js';
+import { RedisTransport } from './transports/redis.transport.js';
 
 /** @internal Everything the module provides once its raw options are available. */
 export const chatProviders: Provider[] = [
   { provide: CHAT_OPTIONS, useFactory: resolveChatOptions, inject: [CHAT_MODULE_OPTIONS] },
+  {
+    provide: CHAT_TRANSPORT,
+    useFactory: (options: ResolvedChatOptions) =>
+      options.transport ??
+      (options.redis ? new RedisTransport(options.redis) : new MemoryTransport()),
+    inject: [CHAT_OPTIONS],
+  },
   ChatEventsService,
   ClientRegistryService,
   OutboundService,
   HandshakeService,
   HeartbeatService,
+  ClusterRouterService,
+  ClusterService,
   MessagingService,
   ChatGateway,
 ];

@@ -4,6 +4,7 @@ import { CHAT_OPTIONS } from './chat.constants.js';
 import type { ChatConnection } from './chat-connection.js';
 import type { ResolvedChatOptions } from './chat-options.js';
 import { ClientRegistryService } from './client-registry.service.js';
+import type { SendResult } from './interfaces/chat-events.interface.js';
 
 const TEXT_FRAME = { binary: false } as const;
 
@@ -51,5 +52,15 @@ export class OutboundService {
     }
     socket.send(frame, TEXT_FRAME);
     return 'queued';
+  }
+
+  /** Writes `frame` to each connection and adds the outcomes to `result`, which it returns. */
+  writeAll(connections: Iterable<ChatConnection>, frame: Buffer, result: SendResult): SendResult {
+    for (const connection of connections) {
+      const outcome = this.write(connection, frame);
+      if (outcome === 'queued') result.delivered++;
+      else if (outcome === 'dropped') result.dropped++;
+    }
+    return result;
   }
 }

@@ -40,4 +40,11 @@ export interface SendResult {
   delivered: number;
   /** Connections that were online but skipped because of backpressure. */
   dropped: number;
+  /**
+   * Set when part of the cluster could not be asked, so the counts cover only the nodes that
+   * answered: `'backplane_unavailable'` when Redis is unreachable (only this process's
+   * connections were served), `'node_unreachable'` when a node holding recipients did not answer
+   * within `clusterTimeoutMs`.
+   */
+  incomplete?: 'backplane_unavailable' | 'node_unreachable';
 }

@@ -5,6 +5,8 @@ import type {
   Type,
 } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import type { RedisTransportOptions } from '../transports/redis.transport.js';
+import type { ChatTransport } from './chat-transport.interface.js';
 
 /** Who a handshake belongs to, as decided by {@link Authenticator}. */
 export interface ChatPrincipal {
@@ -91,6 +93,30 @@ export interface ChatModuleOptions {
    * @default 5000
    */
   shutdownGraceMs?: number;
+  /**
+   * Runs the gateway as a cluster of processes on Redis: sends reach users on any node, and
+   * `connectionsPerUser` holds across the cluster. Without it (and without `transport`) the
+   * gateway serves one process.
+   */
+  redis?: RedisTransportOptions;
+  /**
+   * A transport of your own (or a `MemoryTransport` sharing a `MemoryBroker` with other modules in
+   * this process). Mutually exclusive with `redis`.
+   * @default new MemoryTransport()
+   */
+  transport?: ChatTransport;
+  /**
+   * A readable name for this process in logs and connection ids (letters, digits, `_ . : -`). A
+   * random suffix is added, so a restarted process never inherits its predecessor's presence.
+   * @default os.hostname()
+   */
+  nodeId?: string;
+  /**
+   * How long a send waits for the other nodes that hold recipients to answer; past it, the send
+   * resolves with what it has and `incomplete: 'node_unreachable'`.
+   * @default 3000
+   */
+  clusterTimeoutMs?: number;
 }
 
 /** A class that produces the options, for `forRootAsync({ useClass })`. */
