@@ -24,6 +24,10 @@ export class AppModule {
             intervalMs: config.heartbeatIntervalMs,
             timeoutMs: config.heartbeatTimeoutMs,
           },
+          nodeId: config.nodeId,
+          redis: config.redisUrl
+            ? { url: config.redisUrl, nodeTtlMs: config.nodeTtlMs }
+            : undefined,
         }),
       ],
       controllers: [AuthController, UsersController],

@@ -11,6 +11,10 @@ export interface DemoConfig {
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
   connectionsPerUser: 'single' | number;
+  /** Redis URL: set, the demo joins a cluster of instances sharing that Redis. */
+  redisUrl?: string;
+  nodeId?: string;
+  nodeTtlMs?: number;
 }
 
 /**
@@ -23,6 +27,12 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     throw new Error(`CHAT_AUTH must be 'jwt' or 'query' (got '${auth}')`);
   }
   const connectionsPerUser = env.CHAT_CONNECTIONS_PER_USER ?? 'single';
+  const redisUrl = env.CHAT_REDIS_URL || undefined;
+  if (redisUrl && auth === 'jwt' && !env.CHAT_JWT_SECRET) {
+    throw new Error(
+      'CHAT_JWT_SECRET must be set when CHAT_REDIS_URL is: every instance of the cluster has to verify the tokens the others sign, so a random per-process secret cannot work',
+    );
+  }
   return {
     port: integer(env, 'PORT', 0) ?? 3000,
     host: env.HOST ?? '127.0.0.1',
@@ -35,6 +45,9 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
       connectionsPerUser === 'single'
         ? 'single'
         : (integer(env, 'CHAT_CONNECTIONS_PER_USER', 1) as number),
+    redisUrl,
+    nodeId: env.CHAT_NODE_ID || undefined,
+    nodeTtlMs: integer(env, 'CHAT_NODE_TTL_MS', 1),
   };
 }
 

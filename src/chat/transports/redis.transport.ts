@@ -95,6 +95,15 @@ export class RedisTransport implements ChatTransport {
     for (const client of [this.commands, this.subscriber]) {
       client.on('error', (err: Error) => this.onError(err));
     }
+    // Redis drops a subscriber that falls behind its output buffer limit; ioredis reconnects and
+    // subscribes again, but what was published meanwhile is gone. Senders see it as incomplete.
+    this.subscriber.on('reconnecting', () => {
+      if (this.reachable && this.node) {
+        this.logger.warn(
+          'Lost the Redis subscription; pushes sent to this node until it is back are lost',
+        );
+      }
+    });
   }
 
   async attach(node: TransportNode): Promise<void> {
