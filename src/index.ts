@@ -29,11 +29,14 @@ export type {
   ChatModuleOptions,
   ChatOptionsFactory,
   ChatPrincipal,
+  HandshakeLimitOptions,
   HeartbeatOptions,
+  RateLimitOptions,
 } from './chat/interfaces/chat-options.interface.js';
 export type {
   ConnectionEvent,
   DisconnectReason,
+  DisconnectResult,
   IncomingFrame,
   SendResult,
 } from './chat/interfaces/chat-events.interface.js';

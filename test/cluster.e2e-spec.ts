@@ -154,6 +154,17 @@ for (const backplane of [memory(), redis()]) {
       await Promise.all([second.close(), third.close()]);
     });
 
+    it("disconnect() closes the user's connections on every node with 4003", async () => {
+      const onA = await TestClient.connectAndWelcome(a.wsUrl('kick'));
+      const onB = await TestClient.connectAndWelcome(b.wsUrl('kick'));
+      await waitFor(async () => (await c.messaging.connectionCount('kick')) === 2);
+      assert.deepEqual(await c.messaging.disconnect('kick', 'logged out'), { disconnected: 2 });
+      for (const device of [onA, onB]) {
+        assert.deepEqual(await device.closed, { code: CloseCode.Kicked, reason: 'logged out' });
+      }
+      await waitFor(async () => !(await c.messaging.isOnline('kick')));
+    });
+
     it('a node that shuts down takes its users offline at once', async () => {
       const extra = await startChatApp({ ...backplane.options(), nodeId: 'extra' });
       const client = await TestClient.connectAndWelcome(extra.wsUrl('leaver'));

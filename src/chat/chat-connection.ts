@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { PresenceEntry } from './interfaces/chat-transport.interface.js';
+import type { TokenBucket } from './security/token-bucket.js';
 
 /** @internal One live WebSocket of a user, with what the server tracks about it. */
 export class ChatConnection implements PresenceEntry {
@@ -9,14 +10,20 @@ export class ChatConnection implements PresenceEntry {
   droppedMessages = 0;
   /** Order key among the user's connections cluster-wide: when it joined, in milliseconds. */
   since: number;
+  /** Frames refused by the rate limit since the bucket was last full. */
+  strikes = 0;
 
   constructor(
     readonly id: string,
     readonly user: string,
     readonly socket: WebSocket,
+    /** The client's IP address, for the per-address limit. */
+    readonly address: string,
     now: number,
     /** When its credentials expire, in epoch milliseconds, if they do. */
-    readonly expiresAt?: number,
+    readonly expiresAt: number | undefined,
+    /** Inbound rate limit; undefined when it is off. */
+    readonly inbound: TokenBucket | undefined,
   ) {
     this.lastSeen = now;
     this.since = now;

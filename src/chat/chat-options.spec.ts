@@ -9,7 +9,8 @@ const authenticate = () => null;
 
 describe('resolveChatOptions', () => {
   it('fills in every default', () => {
-    const { nodeId, ...resolved } = resolveChatOptions({ authenticate });
+    const { nodeId, originAllowed, ...resolved } = resolveChatOptions({ authenticate });
+    assert.equal(typeof originAllowed, 'function');
     assert.match(nodeId, new RegExp(`^${hostname().replace(/[.]/g, '\\.')}-[0-9a-f]{8}$`));
     assert.deepEqual(resolved, {
       authenticate,
@@ -22,7 +23,20 @@ describe('resolveChatOptions', () => {
       clusterTimeoutMs: 3_000,
       redis: undefined,
       transport: undefined,
+      rateLimit: { messagesPerSecond: 30, burst: 60 },
+      limits: {
+        maxConnections: Infinity,
+        maxConnectionsPerAddress: Infinity,
+        userConnectsPerMinute: Infinity,
+        handshakeTimeoutMs: 10_000,
+      },
+      perMessageDeflate: false,
+      closeOnTokenExpiry: false,
     });
+  });
+
+  it('turns the rate limit off with false', () => {
+    assert.equal(resolveChatOptions({ authenticate, rateLimit: false }).rateLimit, undefined);
   });
 
   it('makes the node id unique per module, after the given name', () => {

@@ -6,6 +6,8 @@ import type {
   ChatModuleOptions,
 } from './interfaces/chat-options.interface.js';
 import type { ChatTransport } from './interfaces/chat-transport.interface.js';
+import { originPolicy, type OriginCheck } from './security/origin-policy.js';
+import type { PerMessageDeflateOptions } from 'ws';
 import type { RedisTransportOptions } from './transports/redis.transport.js';
 
 /** @internal The options with every default applied, as the providers use them. */
@@ -18,6 +20,18 @@ export interface ResolvedChatOptions {
   backpressure: { highWaterMarkBytes: number; policy: BackpressurePolicy };
   maxPayloadBytes: number;
   shutdownGraceMs: number;
+  originAllowed: OriginCheck;
+  /** Undefined when the rate limit is off. */
+  rateLimit: { messagesPerSecond: number; burst: number } | undefined;
+  /** `Infinity` where a limit is off. */
+  limits: {
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
+    userConnectsPerMinute: number;
+    handshakeTimeoutMs: number;
+  };
+  perMessageDeflate: boolean | PerMessageDeflateOptions;
+  closeOnTokenExpiry: boolean;
   /** The node id: the given or default name plus a random suffix unique to this process. */
   nodeId: string;
   clusterTimeoutMs: number;
@@ -30,10 +44,20 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<
   Required<
     Omit<
       ChatModuleOptions,
-      'authenticate' | 'heartbeat' | 'backpressure' | 'redis' | 'transport' | 'nodeId'
+      | 'authenticate'
+      | 'heartbeat'
+      | 'backpressure'
+      | 'redis'
+      | 'transport'
+      | 'nodeId'
+      | 'allowedOrigins'
+      | 'rateLimit'
+      | 'limits'
     >
   > &
-    Pick<ResolvedChatOptions, 'heartbeat' | 'backpressure'>
+    Pick<ResolvedChatOptions, 'heartbeat' | 'backpressure' | 'limits'> & {
+      rateLimit: NonNullable<ResolvedChatOptions['rateLimit']>;
+    }
 > = {
   path: '/ws',
   connectionsPerUser: 'single',
@@ -42,6 +66,16 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<
   maxPayloadBytes: 64 * 1024,
   shutdownGraceMs: 5_000,
   clusterTimeoutMs: 3_000,
+  requireOrigin: false,
+  rateLimit: { messagesPerSecond: 30, burst: 60 },
+  limits: {
+    maxConnections: Infinity,
+    maxConnectionsPerAddress: Infinity,
+    userConnectsPerMinute: Infinity,
+    handshakeTimeoutMs: 10_000,
+  },
+  perMessageDeflate: false,
+  closeOnTokenExpiry: false,
 };
 
 /**
@@ -74,6 +108,17 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
     clusterTimeoutMs: options.clusterTimeoutMs ?? DEFAULT_CHAT_OPTIONS.clusterTimeoutMs,
     redis: options.redis,
     transport: options.transport,
+    originAllowed: originPolicy(
+      options.allowedOrigins,
+      options.requireOrigin ?? DEFAULT_CHAT_OPTIONS.requireOrigin,
+    ),
+    rateLimit:
+      options.rateLimit === false
+        ? undefined
+        : withDefaults(DEFAULT_CHAT_OPTIONS.rateLimit, options.rateLimit),
+    limits: withDefaults(DEFAULT_CHAT_OPTIONS.limits, options.limits),
+    perMessageDeflate: options.perMessageDeflate ?? DEFAULT_CHAT_OPTIONS.perMessageDeflate,
+    closeOnTokenExpiry: options.closeOnTokenExpiry ?? DEFAULT_CHAT_OPTIONS.closeOnTokenExpiry,
   };
 
   if (
@@ -106,6 +151,19 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
   positiveInteger('maxPayloadBytes', resolved.maxPayloadBytes);
   nonNegativeInteger('shutdownGraceMs', resolved.shutdownGraceMs);
   positiveInteger('clusterTimeoutMs', resolved.clusterTimeoutMs);
+  if (resolved.rateLimit) {
+    positiveInteger('rateLimit.messagesPerSecond', resolved.rateLimit.messagesPerSecond);
+    positiveInteger('rateLimit.burst', resolved.rateLimit.burst);
+  }
+  for (const name of [
+    'maxConnections',
+    'maxConnectionsPerAddress',
+    'userConnectsPerMinute',
+  ] as const) {
+    const value = resolved.limits[name];
+    if (value !== Infinity) positiveInteger(`limits.${name}`, value);
+  }
+  positiveInteger('limits.handshakeTimeoutMs', resolved.limits.handshakeTimeoutMs);
   if (options.nodeId !== undefined && !/^[\w.:-]{1,64}$/.test(options.nodeId)) {
     throw invalid('nodeId', 'must be 1 to 64 letters, digits or _ . : -', options.nodeId);
   }

@@ -14,7 +14,8 @@ const SWEEP_SLICE = 1000;
 
 /**
  * @internal Finds dead peers. One timer serves every connection: each `intervalMs` it pings all
- * of them and terminates those that showed no life (no frame, no pong) for `timeoutMs`. The sweep
+ * of them and terminates those that showed no life (no frame, no pong) for `timeoutMs`, and
+ * closes those whose credentials expired (with `closeOnTokenExpiry`). The sweep
  * runs in slices so that ten thousand connections do not stall other work.
  */
 @Injectable()
@@ -42,12 +43,13 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     // tick is skipped rather than stacking two sweeps.
     if (this.sweeping) return;
     this.sweeping = true;
-    const deadline = Date.now() - this.options.heartbeat.timeoutMs;
+    const now = Date.now();
+    const deadline = now - this.options.heartbeat.timeoutMs;
     const pending = this.registry.connections();
     const slice = (): void => {
       let checked = 0;
       for (const connection of pending) {
-        this.check(connection, deadline);
+        this.check(connection, now, deadline);
         if (++checked === SWEEP_SLICE) {
           setImmediate(slice);
           return;
@@ -58,9 +60,15 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     slice();
   }
 
-  private check(connection: ChatConnection, deadline: number): void {
+  private check(connection: ChatConnection, now: number, deadline: number): void {
     if (connection.lastSeen < deadline) {
       this.registry.end(connection, 'heartbeat_timeout');
+    } else if (
+      this.options.closeOnTokenExpiry &&
+      connection.expiresAt !== undefined &&
+      connection.expiresAt <= now
+    ) {
+      this.registry.end(connection, 'token_expired');
     } else {
       connection.socket.ping();
     }

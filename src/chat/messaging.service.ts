@@ -3,9 +3,14 @@ import type { Observable } from 'rxjs';
 import { CHAT_TRANSPORT } from './chat.constants.js';
 import { ChatEventsService } from './chat-events.service.js';
 import { ClientRegistryService } from './client-registry.service.js';
-import { ClusterRouterService, type RemoteTarget } from './cluster/cluster-router.service.js';
+import {
+  ClusterRouterService,
+  type RemoteAction,
+  type RemoteTarget,
+} from './cluster/cluster-router.service.js';
 import type {
   ConnectionEvent,
+  DisconnectResult,
   IncomingFrame,
   SendResult,
 } from './interfaces/chat-events.interface.js';
@@ -50,7 +55,7 @@ export class MessagingService {
   async send(user: string, payload: unknown): Promise<SendResult> {
     const frame = messageFrame(payload);
     const result = this.outbound.writeAll(this.registry.connectionsOf(user), frame, empty());
-    return this.forward({ users: [user] }, frame, result);
+    return this.forward({ users: [user] }, { frame }, result);
   }
 
   /** Pushes `payload` to every live connection of each user (duplicates count once). */
@@ -61,14 +66,14 @@ export class MessagingService {
     for (const user of unique) {
       this.outbound.writeAll(this.registry.connectionsOf(user), frame, result);
     }
-    return this.forward({ users: unique }, frame, result);
+    return this.forward({ users: unique }, { frame }, result);
   }
 
   /** Pushes `payload` to every live connection in the cluster. */
   async broadcast(payload: unknown): Promise<SendResult> {
     const frame = messageFrame(payload);
     const result = this.outbound.writeAll(this.registry.connections(), frame, empty());
-    return this.forward({ all: true }, frame, result);
+    return this.forward({ all: true }, { frame }, result);
   }
 
   /** Pushes `payload` to one connection, e.g. to answer the frame that came from it. */
@@ -76,7 +81,23 @@ export class MessagingService {
     const frame = messageFrame(payload);
     const connection = this.registry.get(connectionId);
     const result = this.outbound.writeAll(connection ? [connection] : [], frame, empty());
-    return this.forward({ connectionIds: [connectionId] }, frame, result);
+    return this.forward({ connectionIds: [connectionId] }, { frame }, result);
+  }
+
+  /**
+   * Ends every connection of `user` in the cluster with close code 4003 ("disconnected by the
+   * server"; clients should not reconnect on their own), e.g. on logout or ban. `reason` is sent
+   * as the close reason text (cut to 123 bytes). Resolves with how many connections were closed.
+   */
+  async disconnect(user: string, reason?: string): Promise<DisconnectResult> {
+    const local = this.registry.endAll(this.registry.connectionsOf(user), 'kicked', reason);
+    const message = reason ?? 'disconnected by the server';
+    const { delivered, incomplete } = await this.forward(
+      { users: [user] },
+      { close: message },
+      { delivered: local, dropped: 0 },
+    );
+    return incomplete ? { disconnected: delivered, incomplete } : { disconnected: delivered };
   }
 
   /**
@@ -120,10 +141,10 @@ export class MessagingService {
 
   private forward(
     target: RemoteTarget,
-    frame: Buffer,
+    action: RemoteAction,
     local: SendResult,
   ): Promise<SendResult> | SendResult {
-    return this.transport.distributed ? this.router.forward(target, frame, local) : local;
+    return this.transport.distributed ? this.router.forward(target, action, local) : local;
   }
 }
 

@@ -20,6 +20,9 @@ export class AppModule {
               ? queryUserAuthenticator()
               : jwtAuthenticator({ secret: config.jwtSecret }),
           connectionsPerUser: config.connectionsPerUser,
+          allowedOrigins: config.allowedOrigins,
+          // Demo tokens live an hour; clients reconnect with a fresh one (close code 4001).
+          closeOnTokenExpiry: true,
           heartbeat: {
             intervalMs: config.heartbeatIntervalMs,
             timeoutMs: config.heartbeatTimeoutMs,

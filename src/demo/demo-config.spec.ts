@@ -40,6 +40,7 @@ describe('loadDemoConfig', () => {
       CHAT_HEARTBEAT_INTERVAL_MS: '1000',
       CHAT_HEARTBEAT_TIMEOUT_MS: '3000',
       CHAT_CONNECTIONS_PER_USER: '3',
+      CHAT_ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173',
     });
     assert.deepEqual(
       { ...config },
@@ -52,6 +53,7 @@ describe('loadDemoConfig', () => {
         heartbeatIntervalMs: 1000,
         heartbeatTimeoutMs: 3000,
         connectionsPerUser: 3,
+        allowedOrigins: ['https://a.example', 'http://localhost:5173'],
         redisUrl: undefined,
         nodeId: undefined,
         nodeTtlMs: undefined,

@@ -11,6 +11,8 @@ export interface DemoConfig {
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
   connectionsPerUser: 'single' | number;
+  /** Browser origins allowed besides the demo's own; undefined means its own origin only. */
+  allowedOrigins?: string[];
   /** Redis URL: set, the demo joins a cluster of instances sharing that Redis. */
   redisUrl?: string;
   nodeId?: string;
@@ -45,6 +47,11 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
       connectionsPerUser === 'single'
         ? 'single'
         : (integer(env, 'CHAT_CONNECTIONS_PER_USER', 1) as number),
+    allowedOrigins: env.CHAT_ALLOWED_ORIGINS
+      ? env.CHAT_ALLOWED_ORIGINS.split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean)
+      : undefined,
     redisUrl,
     nodeId: env.CHAT_NODE_ID || undefined,
     nodeTtlMs: integer(env, 'CHAT_NODE_TTL_MS', 1),

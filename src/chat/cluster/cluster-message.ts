@@ -1,9 +1,14 @@
-/** @internal One push for a node to deliver to its own connections. */
+/**
+ * @internal One action for a node to apply to its own connections: push a frame, or close them
+ * (a session ended by the application). The receipt counts the connections it reached.
+ */
 export interface DeliverItem {
   /** Request id, echoed in the receipt. */
   id: number;
-  /** The complete wire frame, serialized once by the sender. */
-  frame: string;
+  /** The complete wire frame to push, serialized once by the sender. */
+  frame?: string;
+  /** Close the connections with 4003 and this reason text, instead of pushing. */
+  close?: string;
   /** Deliver to every local connection of these users. */
   users?: string[];
   /** Deliver to these local connections. */

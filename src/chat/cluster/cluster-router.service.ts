@@ -10,9 +10,13 @@ import { nodeOf, type ClusterMessage, type DeliverItem } from './cluster-message
 export type RemoteTarget =
   { users: readonly string[] } | { connectionIds: readonly string[] } | { all: true };
 
+/** @internal What to do to the target's connections: push a frame, or close them. */
+export type RemoteAction = { frame: Buffer } | { close: string };
+
 interface QueuedSend {
   target: RemoteTarget;
-  frame: string;
+  frame?: string;
+  close?: string;
   result: SendResult;
   resolve: (result: SendResult) => void;
 }
@@ -53,11 +57,16 @@ export class ClusterRouterService implements OnApplicationShutdown {
   }
 
   /**
-   * Delivers `frame` to `target` on the other nodes and resolves with `local` plus their counts.
+   * Applies `action` to `target` on the other nodes and resolves with `local` plus their counts.
    */
-  forward(target: RemoteTarget, frame: Buffer, local: SendResult): Promise<SendResult> {
+  forward(target: RemoteTarget, action: RemoteAction, local: SendResult): Promise<SendResult> {
     return new Promise((resolve) => {
-      this.queue.push({ target, frame: frame.toString(), result: local, resolve });
+      this.queue.push({
+        target,
+        ...('frame' in action ? { frame: action.frame.toString() } : { close: action.close }),
+        result: local,
+        resolve,
+      });
       if (!this.routing) {
         this.routing = true;
         setImmediate(() => void this.routeQueued());
@@ -117,7 +126,7 @@ export class ClusterRouterService implements OnApplicationShutdown {
       const id = ++this.nextId;
       const items = this.itemsPerNode(id, send, located);
       if (items === 'all') {
-        broadcasts.push({ id, frame: send.frame, all: true });
+        broadcasts.push({ id, frame: send.frame, close: send.close, all: true });
       } else if (items.size === 0) {
         send.resolve(send.result);
         continue;
@@ -159,7 +168,7 @@ export class ClusterRouterService implements OnApplicationShutdown {
   /** Splits a send into one item per node other than this one, or 'all' for a broadcast. */
   private itemsPerNode(
     id: number,
-    { target, frame }: QueuedSend,
+    { target, frame, close }: QueuedSend,
     located: Map<string, string[]>,
   ): Map<string, DeliverItem> | 'all' {
     if ('all' in target) return 'all';
@@ -167,7 +176,7 @@ export class ClusterRouterService implements OnApplicationShutdown {
     const add = (node: string, field: 'users' | 'connectionIds', value: string): void => {
       if (node === this.nodeId) return;
       let item = items.get(node);
-      if (!item) items.set(node, (item = { id, frame, [field]: [] }));
+      if (!item) items.set(node, (item = { id, frame, close, [field]: [] }));
       const list = item[field]!;
       if (list[list.length - 1] !== value) list.push(value);
     };

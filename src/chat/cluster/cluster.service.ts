@@ -18,7 +18,12 @@ import type {
   TransportNode,
 } from '../interfaces/chat-transport.interface.js';
 import { OutboundService } from '../outbound.service.js';
-import { nodeOf, type ClusterMessage, type DeliverItem } from './cluster-message.js';
+import {
+  nodeOf,
+  type ClusterMessage,
+  type DeliverItem,
+  type DeliveryReceipt,
+} from './cluster-message.js';
 import { ClusterRouterService } from './cluster-router.service.js';
 
 /**
@@ -134,22 +139,24 @@ export class ClusterService
     if (connection) this.registry.end(connection, 'replaced');
   }
 
-  /** Delivers another node's pushes to the connections here and answers with receipts. */
+  /** Applies another node's pushes and closes to the connections here, and answers. */
   private deliver(from: string, items: DeliverItem[]): void {
-    const receipts = items.map((item) => {
-      const frame = Buffer.from(item.frame);
-      const result: SendResult = { delivered: 0, dropped: 0 };
-      if (item.all) {
-        this.outbound.writeAll(this.registry.connections(), frame, result);
-      }
-      for (const user of item.users ?? []) {
-        this.outbound.writeAll(this.registry.connectionsOf(user), frame, result);
-      }
+    const receipts = items.map((item): DeliveryReceipt => {
+      const targets: ChatConnection[] = [];
+      if (item.all) targets.push(...this.registry.connections());
+      for (const user of item.users ?? []) targets.push(...this.registry.connectionsOf(user));
       for (const id of item.connectionIds ?? []) {
         const connection = this.registry.get(id);
-        if (connection) this.outbound.writeAll([connection], frame, result);
+        if (connection) targets.push(connection);
       }
-      return [item.id, result.delivered, result.dropped] as [number, number, number];
+      if (item.close !== undefined) {
+        const closed = this.registry.endAll(targets, 'kicked', item.close);
+        return [item.id, closed, 0];
+      }
+      if (item.frame === undefined) return [item.id, 0, 0];
+      const result: SendResult = { delivered: 0, dropped: 0 };
+      this.outbound.writeAll(targets, Buffer.from(item.frame), result);
+      return [item.id, result.delivered, result.dropped];
     });
     this.transport
       .publish(from, { type: 'delivered', from: this.nodeId, receipts })

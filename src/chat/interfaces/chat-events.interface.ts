@@ -19,6 +19,12 @@ export type DisconnectReason =
   | 'slow_consumer'
   /** The application is shutting down (close code 1001). */
   | 'shutdown'
+  /** The client kept sending past the inbound rate limit (close code 1008). */
+  | 'rate_limited'
+  /** The credentials expired and `closeOnTokenExpiry` is on (close code 4001). */
+  | 'token_expired'
+  /** The application ended the session with `MessagingService.disconnect` (close code 4003). */
+  | 'kicked'
   /** The socket failed: a protocol violation, an oversized or invalid frame, a network error. */
   | 'error';
 
@@ -47,4 +53,12 @@ export interface SendResult {
    * within `clusterTimeoutMs`.
    */
   incomplete?: 'backplane_unavailable' | 'node_unreachable';
+}
+
+/** What `MessagingService.disconnect` reports. */
+export interface DisconnectResult {
+  /** Connections closed, on every node. */
+  disconnected: number;
+  /** As in {@link SendResult}: set when part of the cluster could not be asked. */
+  incomplete?: SendResult['incomplete'];
 }

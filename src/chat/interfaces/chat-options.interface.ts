@@ -5,6 +5,7 @@ import type {
   Type,
 } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import type { PerMessageDeflateOptions } from 'ws';
 import type { RedisTransportOptions } from '../transports/redis.transport.js';
 import type { ChatTransport } from './chat-transport.interface.js';
 
@@ -59,6 +60,49 @@ export interface BackpressureOptions {
   policy?: BackpressurePolicy;
 }
 
+/** The inbound rate limit of each connection: a token bucket over every frame, pings included. */
+export interface RateLimitOptions {
+  /**
+   * Frames per second a connection may send, sustained.
+   * @default 30
+   */
+  messagesPerSecond?: number;
+  /**
+   * Frames a connection may send at once above the sustained rate (and the number of frames
+   * dropped in a row, after the `rate_limited` error frame, before the connection is closed
+   * with 1008).
+   * @default 60
+   */
+  burst?: number;
+}
+
+/** Limits checked before a handshake is upgraded; each answers with an HTTP status. */
+export interface HandshakeLimitOptions {
+  /**
+   * Live connections plus handshakes in progress in this process; beyond it, HTTP 503.
+   * @default unlimited
+   */
+  maxConnections?: number;
+  /**
+   * Live connections plus handshakes in progress per remote address; beyond it, HTTP 429. Behind
+   * a proxy every client has the proxy's address, so leave it unset there.
+   * @default unlimited
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * New connections one user may open per minute, on top of the replace policy (which bounds how
+   * many stay open, not how fast they churn); beyond it, HTTP 429 with `Retry-After`.
+   * @default unlimited
+   */
+  userConnectsPerMinute?: number;
+  /**
+   * How long a new TCP connection may take to send its first complete request (slowloris on the
+   * upgrade), and how long the authenticator may take (then HTTP 503).
+   * @default 10000
+   */
+  handshakeTimeoutMs?: number;
+}
+
 /** Options of `ChatModule.forRoot()`. */
 export interface ChatModuleOptions {
   /**
@@ -83,10 +127,39 @@ export interface ChatModuleOptions {
   /** Bounds on what the server buffers for a connection that reads slowly. */
   backpressure?: BackpressureOptions;
   /**
-   * Largest inbound frame accepted; a larger one closes the connection with 1009.
+   * Largest inbound message accepted (after decompression); a larger one closes the connection
+   * with 1009.
    * @default 65536
    */
   maxPayloadBytes?: number;
+  /**
+   * Browser origins allowed to open a WebSocket: a list of origins (`'*'` for any) or a function.
+   * Any other Origin is refused with HTTP 403 before the upgrade (cross-site WebSocket hijacking).
+   * @default the page's own origin only (Origin host equals the Host header)
+   */
+  allowedOrigins?: string[] | ((origin: string) => boolean);
+  /**
+   * Refuse handshakes without an Origin header (non-browser clients) with HTTP 403.
+   * @default false
+   */
+  requireOrigin?: boolean;
+  /** Inbound rate limit per connection; `false` turns it off. */
+  rateLimit?: RateLimitOptions | false;
+  /** Handshake limits. */
+  limits?: HandshakeLimitOptions;
+  /**
+   * permessage-deflate compression (`true`, or `ws` options). Off by default: it costs memory per
+   * connection and CPU per message. When on, `maxPayloadBytes` bounds the decompressed size, so
+   * a zip bomb is cut off at the limit.
+   * @default false
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * Close a connection with 4001 once its credentials expire (a JWT's `exp`), checked on every
+   * frame and at every heartbeat sweep.
+   * @default false
+   */
+  closeOnTokenExpiry?: boolean;
   /**
    * On shutdown, how long to wait for clients to acknowledge the 1001 close (and receive what
    * was queued before it) before their sockets are destroyed.
