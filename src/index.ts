@@ -3,6 +3,7 @@ export { ChatGateway } from './chat/chat.gateway.js';
 export { ChatWsAdapter } from './chat/chat-ws.adapter.js';
 export { MessagingService } from './chat/messaging.service.js';
 export { ClientRegistryService } from './chat/client-registry.service.js';
+export { ChatHealthService, type ChatHealth } from './chat/health/chat-health.service.js';
 export { CloseCode, ErrorCode, type ChatErrorCode } from './chat/chat.constants.js';
 export { jwtAuthenticator, type JwtAuthenticatorOptions } from './chat/auth/jwt.authenticator.js';
 export { queryUserAuthenticator } from './chat/auth/query-user.authenticator.js';

@@ -32,6 +32,7 @@ describe('resolveChatOptions', () => {
       },
       perMessageDeflate: false,
       closeOnTokenExpiry: false,
+      metrics: undefined,
     });
   });
 

@@ -7,6 +7,7 @@ import type {
 } from './interfaces/chat-options.interface.js';
 import type { ChatTransport } from './interfaces/chat-transport.interface.js';
 import { originPolicy, type OriginCheck } from './security/origin-policy.js';
+import type { Registry } from 'prom-client';
 import type { PerMessageDeflateOptions } from 'ws';
 import type { RedisTransportOptions } from './transports/redis.transport.js';
 
@@ -32,6 +33,8 @@ export interface ResolvedChatOptions {
   };
   perMessageDeflate: boolean | PerMessageDeflateOptions;
   closeOnTokenExpiry: boolean;
+  /** Undefined when metrics are off. */
+  metrics: { prefix: string; registry: Registry | undefined } | undefined;
   /** The node id: the given or default name plus a random suffix unique to this process. */
   nodeId: string;
   clusterTimeoutMs: number;
@@ -53,6 +56,7 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<
       | 'allowedOrigins'
       | 'rateLimit'
       | 'limits'
+      | 'metrics'
     >
   > &
     Pick<ResolvedChatOptions, 'heartbeat' | 'backpressure' | 'limits'> & {
@@ -119,6 +123,12 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
     limits: withDefaults(DEFAULT_CHAT_OPTIONS.limits, options.limits),
     perMessageDeflate: options.perMessageDeflate ?? DEFAULT_CHAT_OPTIONS.perMessageDeflate,
     closeOnTokenExpiry: options.closeOnTokenExpiry ?? DEFAULT_CHAT_OPTIONS.closeOnTokenExpiry,
+    metrics: options.metrics
+      ? {
+          prefix: (options.metrics === true ? undefined : options.metrics.prefix) ?? 'chat_',
+          registry: options.metrics === true ? undefined : options.metrics.registry,
+        }
+      : undefined,
   };
 
   if (
@@ -171,6 +181,13 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
     throw invalid('transport', 'cannot be combined with "redis"; give one of them', 'both');
   }
   if (resolved.redis) validateRedis(resolved.redis);
+  if (resolved.metrics && !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(resolved.metrics.prefix)) {
+    throw invalid(
+      'metrics.prefix',
+      'must be a valid Prometheus metric name prefix',
+      resolved.metrics.prefix,
+    );
+  }
   return resolved;
 }
 

@@ -25,6 +25,7 @@ import type { ResolvedChatOptions } from './chat-options.js';
 import { isChatServer } from './chat-ws.adapter.js';
 import { ClientRegistryService } from './client-registry.service.js';
 import { addressOf, HandshakeService } from './handshake.service.js';
+import { ChatStatsService, increment } from './metrics/chat-stats.service.js';
 import { OutboundService } from './outbound.service.js';
 import { errorFrame, heartbeatFrame, parseInbound, welcomeFrame } from './protocol/frames.js';
 import { TokenBucket } from './security/token-bucket.js';
@@ -62,6 +63,7 @@ export class ChatGateway
     private readonly outbound: OutboundService,
     private readonly handshake: HandshakeService,
     private readonly events: ChatEventsService,
+    private readonly stats: ChatStatsService,
   ) {}
 
   afterInit(server: WebSocketServer): void {
@@ -180,6 +182,7 @@ export class ChatGateway
     if (connection.strikes > 0 && bucket.isFull(now)) connection.strikes = 0;
     if (bucket.take(now)) return true;
     connection.strikes++;
+    increment(this.stats.frameErrors, ErrorCode.RateLimited);
     if (connection.strikes === 1) {
       this.outbound.write(
         connection,
@@ -197,6 +200,7 @@ export class ChatGateway
   private handleFrame(connection: ChatConnection, data: Buffer, isBinary: boolean): void {
     const frame = parseInbound(data, isBinary);
     if (!frame.ok) {
+      increment(this.stats.frameErrors, frame.code);
       this.outbound.write(connection, errorFrame(frame.code, frame.message));
       return;
     }
@@ -204,6 +208,7 @@ export class ChatGateway
       this.outbound.write(connection, heartbeatFrame(connection.lastSeen));
       return;
     }
+    this.stats.messagesIn++;
     this.events.incoming.next({
       user: connection.user,
       connectionId: connection.id,

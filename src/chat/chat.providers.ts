@@ -13,6 +13,9 @@ import type {
   ChatOptionsFactory,
 } from './interfaces/chat-options.interface.js';
 import { MessagingService } from './messaging.service.js';
+import { ChatHealthService } from './health/chat-health.service.js';
+import { ChatMetricsService } from './metrics/chat-metrics.service.js';
+import { ChatStatsService } from './metrics/chat-stats.service.js';
 import { OutboundService } from './outbound.service.js';
 import { MemoryTransport } from './transports/memory.transport.js';
 import { RedisTransport } from './transports/redis.transport.js';
@@ -28,6 +31,7 @@ export const chatProviders: Provider[] = [
     inject: [CHAT_OPTIONS],
   },
   ChatEventsService,
+  ChatStatsService,
   ClientRegistryService,
   OutboundService,
   HandshakeService,
@@ -35,6 +39,17 @@ export const chatProviders: Provider[] = [
   ClusterRouterService,
   ClusterService,
   MessagingService,
+  ChatHealthService,
+  {
+    // Only built when metrics are on: prom-client registers metrics in a registry as they are made.
+    provide: ChatMetricsService,
+    useFactory: (
+      options: ResolvedChatOptions,
+      stats: ChatStatsService,
+      clients: ClientRegistryService,
+    ) => (options.metrics ? new ChatMetricsService(options, stats, clients) : undefined),
+    inject: [CHAT_OPTIONS, ChatStatsService, ClientRegistryService],
+  },
   ChatGateway,
 ];
 

@@ -7,6 +7,7 @@ import { ChatEventsService } from './chat-events.service.js';
 import { resolveChatOptions } from './chat-options.js';
 import { ClientRegistryService } from './client-registry.service.js';
 import type { ConnectionEvent } from './interfaces/chat-events.interface.js';
+import { ChatStatsService } from './metrics/chat-stats.service.js';
 
 /** Records what the registry does to a socket; the registry only ever closes or terminates. */
 class RecordingSocket {
@@ -39,7 +40,7 @@ function registryWith(connectionsPerUser: 'single' | number) {
   const log: ConnectionEvent[] = [];
   events.connections.subscribe((event) => log.push(event));
   const options = resolveChatOptions({ authenticate: () => null, connectionsPerUser });
-  return { registry: new ClientRegistryService(options, events), log };
+  return { registry: new ClientRegistryService(options, events, new ChatStatsService()), log };
 }
 
 describe('ClientRegistryService', () => {

@@ -4,6 +4,7 @@ import type { ChatConnection } from './chat-connection.js';
 import { ChatEventsService } from './chat-events.service.js';
 import type { ResolvedChatOptions } from './chat-options.js';
 import type { DisconnectReason } from './interfaces/chat-events.interface.js';
+import { ChatStatsService, increment } from './metrics/chat-stats.service.js';
 import { ThrottledLog } from './throttled-log.js';
 
 const NONE: readonly ChatConnection[] = Object.freeze([]);
@@ -28,6 +29,7 @@ export class ClientRegistryService {
   constructor(
     @Inject(CHAT_OPTIONS) private readonly options: ResolvedChatOptions,
     private readonly events: ChatEventsService,
+    private readonly stats: ChatStatsService,
   ) {}
 
   /** Number of live connections. */
@@ -78,6 +80,7 @@ export class ClientRegistryService {
     this.byUser.set(connection.user, [...this.connectionsOf(connection.user), connection]);
     this.byId.set(connection.id, connection);
     this.perAddress.set(connection.address, this.countAt(connection.address) + 1);
+    this.stats.connectionsOpened++;
     this.events.connections.next({
       type: 'connected',
       user: connection.user,
@@ -113,6 +116,7 @@ export class ClientRegistryService {
     } else {
       this.perAddress.delete(connection.address);
     }
+    increment(this.stats.connectionsClosed, reason);
     if (reason !== 'client_closed' && reason !== 'error') {
       this.closes.debug(reason, `Closed ${connection.id} of ${connection.user}: ${reason}`);
     }

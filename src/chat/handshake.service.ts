@@ -7,6 +7,7 @@ import { CHAT_OPTIONS } from './chat.constants.js';
 import type { ResolvedChatOptions } from './chat-options.js';
 import { ClientRegistryService } from './client-registry.service.js';
 import type { AuthenticationResult, ChatPrincipal } from './interfaces/chat-options.interface.js';
+import { ChatStatsService, increment } from './metrics/chat-stats.service.js';
 import { TokenBucket } from './security/token-bucket.js';
 import { settlesWithin } from './settles-within.js';
 import { ThrottledLog } from './throttled-log.js';
@@ -57,6 +58,7 @@ export class HandshakeService implements OnModuleDestroy {
   constructor(
     @Inject(CHAT_OPTIONS) private readonly options: ResolvedChatOptions,
     private readonly registry: ClientRegistryService,
+    private readonly stats: ChatStatsService,
   ) {
     this.pruneTimer = setInterval(() => this.pruneUserConnects(), PRUNE_INTERVAL_MS);
     this.pruneTimer.unref();
@@ -211,6 +213,7 @@ export class HandshakeService implements OnModuleDestroy {
   }
 
   private refuse(done: VerifyClientDone, { status, message, headers }: Refusal): void {
+    increment(this.stats.handshakeRefusals, status);
     this.refusals.debug(
       `refused ${status} ${message}`,
       `Refused a handshake: ${status} ${message}`,

@@ -8,6 +8,7 @@ import { CHAT_OPTIONS } from './chat.constants.js';
 import type { ChatConnection } from './chat-connection.js';
 import type { ResolvedChatOptions } from './chat-options.js';
 import { ClientRegistryService } from './client-registry.service.js';
+import { ChatStatsService } from './metrics/chat-stats.service.js';
 
 /** Connections checked per event-loop turn, so a sweep over many never blocks the loop long. */
 const SWEEP_SLICE = 1000;
@@ -26,6 +27,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     @Inject(CHAT_OPTIONS) private readonly options: ResolvedChatOptions,
     private readonly registry: ClientRegistryService,
+    private readonly stats: ChatStatsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -43,6 +45,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     // tick is skipped rather than stacking two sweeps.
     if (this.sweeping) return;
     this.sweeping = true;
+    const started = performance.now();
     const now = Date.now();
     const deadline = now - this.options.heartbeat.timeoutMs;
     const pending = this.registry.connections();
@@ -56,6 +59,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
         }
       }
       this.sweeping = false;
+      this.stats.observeSweep?.((performance.now() - started) / 1000);
     };
     slice();
   }

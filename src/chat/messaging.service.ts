@@ -15,6 +15,7 @@ import type {
   SendResult,
 } from './interfaces/chat-events.interface.js';
 import type { ChatTransport } from './interfaces/chat-transport.interface.js';
+import { ChatStatsService } from './metrics/chat-stats.service.js';
 import { OutboundService } from './outbound.service.js';
 import { messageFrame } from './protocol/frames.js';
 
@@ -45,6 +46,7 @@ export class MessagingService {
     private readonly outbound: OutboundService,
     private readonly router: ClusterRouterService,
     @Inject(CHAT_TRANSPORT) private readonly transport: ChatTransport,
+    private readonly stats: ChatStatsService,
     events: ChatEventsService,
   ) {
     this.incoming$ = events.incoming.asObservable();
@@ -55,7 +57,7 @@ export class MessagingService {
   async send(user: string, payload: unknown): Promise<SendResult> {
     const frame = messageFrame(payload);
     const result = this.outbound.writeAll(this.registry.connectionsOf(user), frame, empty());
-    return this.forward({ users: [user] }, { frame }, result);
+    return this.completeSend({ users: [user] }, frame, result);
   }
 
   /** Pushes `payload` to every live connection of each user (duplicates count once). */
@@ -66,14 +68,14 @@ export class MessagingService {
     for (const user of unique) {
       this.outbound.writeAll(this.registry.connectionsOf(user), frame, result);
     }
-    return this.forward({ users: unique }, { frame }, result);
+    return this.completeSend({ users: unique }, frame, result);
   }
 
   /** Pushes `payload` to every live connection in the cluster. */
   async broadcast(payload: unknown): Promise<SendResult> {
     const frame = messageFrame(payload);
     const result = this.outbound.writeAll(this.registry.connections(), frame, empty());
-    return this.forward({ all: true }, { frame }, result);
+    return this.completeSend({ all: true }, frame, result);
   }
 
   /** Pushes `payload` to one connection, e.g. to answer the frame that came from it. */
@@ -81,7 +83,7 @@ export class MessagingService {
     const frame = messageFrame(payload);
     const connection = this.registry.get(connectionId);
     const result = this.outbound.writeAll(connection ? [connection] : [], frame, empty());
-    return this.forward({ connectionIds: [connectionId] }, { frame }, result);
+    return this.completeSend({ connectionIds: [connectionId] }, frame, result);
   }
 
   /**
@@ -137,6 +139,17 @@ export class MessagingService {
       this.logger.debug(`Presence listing failed, answering for this process: ${String(err)}`);
       return local;
     }
+  }
+
+  /** Adds the other nodes' part of a push to its local part, and counts the outcome. */
+  private async completeSend(
+    target: RemoteTarget,
+    frame: Buffer,
+    local: SendResult,
+  ): Promise<SendResult> {
+    const result = await this.forward(target, { frame }, local);
+    this.stats.recordSend(result);
+    return result;
   }
 
   private forward(

@@ -5,6 +5,7 @@ import type { ChatConnection } from './chat-connection.js';
 import type { ResolvedChatOptions } from './chat-options.js';
 import { ClientRegistryService } from './client-registry.service.js';
 import type { SendResult } from './interfaces/chat-events.interface.js';
+import { ChatStatsService } from './metrics/chat-stats.service.js';
 
 const TEXT_FRAME = { binary: false } as const;
 
@@ -19,17 +20,13 @@ export type WriteResult = 'queued' | 'dropped' | 'closed';
  */
 @Injectable()
 export class OutboundService {
-  /** Frames skipped because of backpressure since startup. */
-  droppedMessages = 0;
-  /** Bytes of those frames. */
-  droppedBytes = 0;
-
   private readonly highWaterMark: number;
   private readonly disconnectSlowConsumers: boolean;
 
   constructor(
     @Inject(CHAT_OPTIONS) options: ResolvedChatOptions,
     private readonly registry: ClientRegistryService,
+    private readonly stats: ChatStatsService,
   ) {
     this.highWaterMark = options.backpressure.highWaterMarkBytes;
     this.disconnectSlowConsumers = options.backpressure.policy === 'disconnect';
@@ -45,12 +42,13 @@ export class OutboundService {
     if (socket.readyState !== WebSocket.OPEN) return 'closed';
     if (socket.bufferedAmount >= this.highWaterMark) {
       connection.droppedMessages++;
-      this.droppedMessages++;
-      this.droppedBytes += frame.length;
+      this.stats.droppedMessages++;
+      this.stats.droppedBytes += frame.length;
       if (this.disconnectSlowConsumers) this.registry.end(connection, 'slow_consumer');
       return 'dropped';
     }
     socket.send(frame, TEXT_FRAME);
+    this.stats.messagesOut++;
     return 'queued';
   }
 

@@ -1,8 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ChatModule, jwtAuthenticator, queryUserAuthenticator } from '../index.js';
 import { AuthController } from './auth.controller.js';
 import { ChatRelayService } from './chat-relay.service.js';
-import { DEMO_CONFIG } from './demo.constants.js';
+import { DEMO_CONFIG, DEMO_METRICS } from './demo.constants.js';
+import { HealthController } from './health.controller.js';
+import { MetricsController } from './metrics.controller.js';
 import type { DemoConfig } from './demo-config.js';
 import { DemoTokensService } from './demo-tokens.service.js';
 import { UsersController } from './users.controller.js';
@@ -11,6 +14,9 @@ import { UsersController } from './users.controller.js';
 @Module({})
 export class AppModule {
   static register(config: DemoConfig): DynamicModule {
+    // A registry per application, so that several demo apps can live in one test process.
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
     return {
       module: AppModule,
       imports: [
@@ -23,6 +29,7 @@ export class AppModule {
           allowedOrigins: config.allowedOrigins,
           // Demo tokens live an hour; clients reconnect with a fresh one (close code 4001).
           closeOnTokenExpiry: true,
+          metrics: { registry: metrics },
           heartbeat: {
             intervalMs: config.heartbeatIntervalMs,
             timeoutMs: config.heartbeatTimeoutMs,
@@ -33,8 +40,13 @@ export class AppModule {
             : undefined,
         }),
       ],
-      controllers: [AuthController, UsersController],
-      providers: [{ provide: DEMO_CONFIG, useValue: config }, DemoTokensService, ChatRelayService],
+      controllers: [AuthController, UsersController, MetricsController, HealthController],
+      providers: [
+        { provide: DEMO_CONFIG, useValue: config },
+        { provide: DEMO_METRICS, useValue: metrics },
+        DemoTokensService,
+        ChatRelayService,
+      ],
     };
   }
 }

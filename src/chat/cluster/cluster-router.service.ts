@@ -3,6 +3,7 @@ import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../chat.constants.js';
 import type { ResolvedChatOptions } from '../chat-options.js';
 import type { SendResult } from '../interfaces/chat-events.interface.js';
 import type { ChatTransport } from '../interfaces/chat-transport.interface.js';
+import { ChatStatsService, increment } from '../metrics/chat-stats.service.js';
 import { settlesWithin } from '../settles-within.js';
 import { nodeOf, type ClusterMessage, type DeliverItem } from './cluster-message.js';
 
@@ -51,6 +52,7 @@ export class ClusterRouterService implements OnApplicationShutdown {
   constructor(
     @Inject(CHAT_OPTIONS) options: ResolvedChatOptions,
     @Inject(CHAT_TRANSPORT) private readonly transport: ChatTransport,
+    private readonly stats: ChatStatsService,
   ) {
     this.nodeId = options.nodeId;
     this.timeoutMs = options.clusterTimeoutMs;
@@ -114,8 +116,10 @@ export class ClusterRouterService implements OnApplicationShutdown {
         throw new Error('presence lookup timed out');
       located = await lookup;
     } catch {
-      for (const send of batch)
+      increment(this.stats.clusterErrors, 'lookup');
+      for (const send of batch) {
         send.resolve({ ...send.result, incomplete: 'backplane_unavailable' });
+      }
       return;
     }
 
@@ -149,13 +153,14 @@ export class ClusterRouterService implements OnApplicationShutdown {
     if (started.length === 0) return;
 
     for (const [node, items] of perNode) {
-      this.transport.publish(node, { type: 'deliver', from: this.nodeId, items }).then(
+      this.timed(this.transport.publish(node, { type: 'deliver', from: this.nodeId, items })).then(
         (reached) => this.published(items, reached ? 1 : 0, 'node_unreachable'),
         () => this.published(items, 0, 'backplane_unavailable'),
       );
     }
     if (broadcasts.length > 0) {
-      this.transport.publishAll({ type: 'deliver', from: this.nodeId, items: broadcasts }).then(
+      const message: ClusterMessage = { type: 'deliver', from: this.nodeId, items: broadcasts };
+      this.timed(this.transport.publishAll(message)).then(
         (reached) => this.published(broadcasts, reached),
         () => this.published(broadcasts, 0, 'backplane_unavailable'),
       );
@@ -189,6 +194,21 @@ export class ClusterRouterService implements OnApplicationShutdown {
         add(nodeOf(connectionId), 'connectionIds', connectionId);
     }
     return items;
+  }
+
+  /** Reports a publish's duration, or its failure, to the metrics. */
+  private timed<T>(publish: Promise<T>): Promise<T> {
+    const started = performance.now();
+    return publish.then(
+      (value) => {
+        this.stats.observePublish?.((performance.now() - started) / 1000);
+        return value;
+      },
+      (err: unknown) => {
+        increment(this.stats.clusterErrors, 'publish');
+        throw err;
+      },
+    );
   }
 
   /** A publish of `items` reached `nodes` nodes; each of them will send a receipt. */

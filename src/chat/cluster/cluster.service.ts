@@ -17,6 +17,7 @@ import type {
   PresenceEntry,
   TransportNode,
 } from '../interfaces/chat-transport.interface.js';
+import { ChatStatsService, increment } from '../metrics/chat-stats.service.js';
 import { OutboundService } from '../outbound.service.js';
 import {
   nodeOf,
@@ -46,6 +47,7 @@ export class ClusterService
     private readonly outbound: OutboundService,
     private readonly events: ChatEventsService,
     private readonly router: ClusterRouterService,
+    private readonly stats: ChatStatsService,
   ) {}
 
   get nodeId(): string {
@@ -61,9 +63,7 @@ export class ClusterService
       } else if (event.type === 'disconnected') {
         this.transport
           .leave({ id: event.connectionId, user: event.user, since: 0 })
-          .catch((err) =>
-            this.logger.debug(`Could not remove ${event.connectionId} from the presence: ${err}`),
-          );
+          .catch((err) => this.presenceFailed(`remove ${event.connectionId} from`, err));
       }
     });
   }
@@ -109,9 +109,14 @@ export class ClusterService
         connection.since = since;
         this.evict(evicted);
       },
-      (err: unknown) =>
-        this.logger.debug(`Could not add ${connection.id} to the presence: ${String(err)}`),
+      (err: unknown) => this.presenceFailed(`add ${connection.id} to`, err),
     );
+  }
+
+  private presenceFailed(what: string, err: unknown): void {
+    // Expected while Redis is away; the connections join again when it is back.
+    increment(this.stats.clusterErrors, 'presence');
+    this.logger.debug(`Could not ${what} the presence: ${String(err)}`);
   }
 
   /** Closes evicted connections here and tells their nodes to close the others. */

@@ -5,6 +5,7 @@ import type {
   Type,
 } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { PerMessageDeflateOptions } from 'ws';
 import type { RedisTransportOptions } from '../transports/redis.transport.js';
 import type { ChatTransport } from './chat-transport.interface.js';
@@ -160,6 +161,12 @@ export interface ChatModuleOptions {
    * @default false
    */
   closeOnTokenExpiry?: boolean;
+  /**
+   * Prometheus metrics through prom-client: `true` for the defaults, or a metric name prefix and
+   * the registry to register in (see README for the list).
+   * @default false; with `true`: prefix 'chat_', prom-client's global registry
+   */
+  metrics?: boolean | { prefix?: string; registry?: Registry };
   /**
    * On shutdown, how long to wait for clients to acknowledge the 1001 close (and receive what
    * was queued before it) before their sockets are destroyed.

@@ -54,6 +54,8 @@ export interface ChatTransport {
    * (a single process).
    */
   readonly distributed: boolean;
+  /** Whether the backplane can be used right now (false during an outage). */
+  readonly reachable: boolean;
   /** Connects `node` to the cluster; from now on it receives its messages. */
   attach(node: TransportNode): Promise<void>;
   /** Removes the node's presence and stops receiving. */

@@ -28,6 +28,9 @@ export class MemoryTransport implements ChatTransport {
 
   constructor(private readonly broker = new MemoryBroker()) {}
 
+  /** In one process the backplane is always there. */
+  readonly reachable = true;
+
   get distributed(): boolean {
     return this.broker.nodes.size > 1;
   }

@@ -66,7 +66,8 @@ export class RedisTransport implements ChatTransport {
   private readonly connectTimeoutMs: number;
   private node: TransportNode | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
-  private reachable = true;
+  /** Set while an outage is known, so that it is logged once. */
+  private inOutage = false;
 
   constructor(options: RedisTransportOptions) {
     this.prefix = options.keyPrefix ?? 'chat:';
@@ -98,12 +99,16 @@ export class RedisTransport implements ChatTransport {
     // Redis drops a subscriber that falls behind its output buffer limit; ioredis reconnects and
     // subscribes again, but what was published meanwhile is gone. Senders see it as incomplete.
     this.subscriber.on('reconnecting', () => {
-      if (this.reachable && this.node) {
+      if (!this.inOutage && this.node) {
         this.logger.warn(
           'Lost the Redis subscription; pushes sent to this node until it is back are lost',
         );
       }
     });
+  }
+
+  get reachable(): boolean {
+    return this.isReady();
   }
 
   async attach(node: TransportNode): Promise<void> {
@@ -284,8 +289,8 @@ export class RedisTransport implements ChatTransport {
 
   private onError(err: Error): void {
     // ioredis reports every failed reconnection attempt; one warning per outage is enough.
-    if (this.reachable) {
-      this.reachable = false;
+    if (!this.inOutage) {
+      this.inOutage = true;
       this.logger.warn(
         `Redis at ${this.describeServer()} is unreachable (${err.message}); local delivery continues, remote sends report 'backplane_unavailable'`,
       );
@@ -293,8 +298,8 @@ export class RedisTransport implements ChatTransport {
   }
 
   private onReconnected(): void {
-    if (!this.reachable && this.isReady()) {
-      this.reachable = true;
+    if (this.inOutage && this.isReady()) {
+      this.inOutage = false;
       this.logger.log(`Redis at ${this.describeServer()} is reachable again; re-registering`);
     }
     const node = this.node;
