@@ -12,6 +12,10 @@ export class ChatConnection implements PresenceEntry {
   since: number;
   /** Frames refused by the rate limit since the bucket was last full. */
   strikes = 0;
+  /** The outbound turn of the last write; a second write in the same turn corks the socket. */
+  lastWriteTurn = 0;
+  /** The outbound turn in which the socket was last corked. */
+  lastCorkTurn = 0;
 
   constructor(
     readonly id: string,

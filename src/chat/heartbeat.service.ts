@@ -10,14 +10,19 @@ import type { ResolvedChatOptions } from './chat-options.js';
 import { ClientRegistryService } from './client-registry.service.js';
 import { ChatStatsService } from './metrics/chat-stats.service.js';
 
-/** Connections checked per event-loop turn, so a sweep over many never blocks the loop long. */
-const SWEEP_SLICE = 1000;
+/**
+ * Longest a sweep may hold the event loop at a time, in milliseconds: a ping is a write (a system
+ * call) per connection, so ten thousand of them in one go would stall every other user's traffic.
+ */
+const SWEEP_SLICE_MS = 2;
+/** Connections checked between two looks at the clock. */
+const CLOCK_EVERY = 32;
 
 /**
  * @internal Finds dead peers. One timer serves every connection: each `intervalMs` it pings all
  * of them and terminates those that showed no life (no frame, no pong) for `timeoutMs`, and
- * closes those whose credentials expired (with `closeOnTokenExpiry`). The sweep
- * runs in slices so that ten thousand connections do not stall other work.
+ * closes those whose credentials expired (with `closeOnTokenExpiry`). The sweep runs in slices of
+ * a couple of milliseconds, so that ten thousand connections do not stall other work.
  */
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -50,10 +55,11 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const deadline = now - this.options.heartbeat.timeoutMs;
     const pending = this.registry.connections();
     const slice = (): void => {
+      const sliceEnd = performance.now() + SWEEP_SLICE_MS;
       let checked = 0;
       for (const connection of pending) {
         this.check(connection, now, deadline);
-        if (++checked === SWEEP_SLICE) {
+        if (++checked % CLOCK_EVERY === 0 && performance.now() > sliceEnd) {
           setImmediate(slice);
           return;
         }
