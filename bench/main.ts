@@ -11,12 +11,14 @@ import { renderMarkdown } from './report/markdown.js';
 import { summarizeProfiles } from './report/profile-summary.js';
 import { Results } from './report/results.js';
 import { judgeTargets } from './report/targets.js';
-import { clusterScenario } from './scenarios/cluster.js';
+import { CLUSTER_TABLE, clusterScenario } from './scenarios/cluster.js';
+import { FAN_OUT_TABLE } from './scenarios/fan-out.js';
 import type { BenchContext } from './scenarios/context.js';
-import { heartbeatScenario } from './scenarios/heartbeat.js';
-import { idleConnectionsScenario } from './scenarios/idle-connections.js';
+import { HEARTBEAT_TABLE, heartbeatScenario } from './scenarios/heartbeat.js';
+import { CONNECTIONS_TABLE, idleConnectionsScenario } from './scenarios/idle-connections.js';
 import { jwtConnectScenario } from './scenarios/jwt-connect.js';
-import { stormScenario } from './scenarios/storm.js';
+import { OTHER_LOAD_TABLE, withLoadAccount } from './scenarios/other-load.js';
+import { STORM_TABLE, stormScenario } from './scenarios/storm.js';
 import { system, type SystemId, type SystemSpec } from './scenarios/systems.js';
 
 type Scenario = (ctx: BenchContext, system: SystemSpec) => Promise<void>;
@@ -52,6 +54,14 @@ async function main(): Promise<number> {
   }
 
   const results = new Results();
+  results.declare(
+    STORM_TABLE,
+    FAN_OUT_TABLE,
+    CONNECTIONS_TABLE,
+    HEARTBEAT_TABLE,
+    CLUSTER_TABLE,
+    OTHER_LOAD_TABLE,
+  );
   let failures = 0;
   const started = Date.now();
   for (let run = 1; run <= plan.runs; run++) {
@@ -67,7 +77,7 @@ async function main(): Promise<number> {
       console.log(`run ${run}/${plan.runs}: ${name}`);
       for (const id of systems) {
         try {
-          await scenario(ctx, system(id));
+          await withLoadAccount(ctx, name, system(id), () => scenario(ctx, system(id)));
         } catch (err) {
           failures++;
           const message = (err as Error)?.message ?? String(err);

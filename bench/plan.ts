@@ -15,6 +15,8 @@ export interface Plan {
   connectConcurrency: number;
   /** A measurement ends this long after the last message if some never arrive. */
   stallMs: number;
+  /** Longest wait for a quiet machine before each session (0: never wait). */
+  quietWaitMs: number;
   storm: {
     users: number;
     messages: number;
@@ -56,6 +58,7 @@ export const FULL_PLAN: Plan = {
   workers: 2,
   connectConcurrency: 50,
   stallMs: 3000,
+  quietWaitMs: 30_000,
   storm: {
     users: 1000,
     messages: 200_000,
@@ -69,8 +72,8 @@ export const FULL_PLAN: Plan = {
     intervalMs: 1000,
     timeoutMs: 5000,
     levels: [10_000, 19_000],
-    windowMs: 3500,
-    settleMs: 1500,
+    windowMs: 3000,
+    settleMs: 1000,
   },
   cluster: { users: 1000, messages: 100_000, warmupMessages: 10_000, perUserPerTurn: 20 },
 };
@@ -81,6 +84,7 @@ export const QUICK_PLAN: Plan = {
   workers: 2,
   connectConcurrency: 20,
   stallMs: 2000,
+  quietWaitMs: 0,
   storm: { users: 100, messages: 4000, bytes: 100, warmupMessages: 400, shapes: [BURSTS, TRICKLE] },
   fanOutRepetitions: 1,
   idleConnections: 400,

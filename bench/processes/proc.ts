@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 
-/** Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ) in /proc. */
-const TICKS_PER_SECOND = 100;
+/** Linux reports CPU time in clock ticks of 1/100 s (USER_HZ) in /proc. */
+export const TICKS_PER_SECOND = 100;
+
+/**
+ * The fields of `/proc/PID/stat` from field 3 on, so field N of proc(5) is at index N − 3. The
+ * command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+ */
+export function procStatFields(pid: number | 'self'): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
 
 /**
  * CPU time (user + system) a process has used so far, in microseconds, read from
@@ -9,11 +18,9 @@ const TICKS_PER_SECOND = 100;
  * resolution is 10 ms, so it only suits measurements that last seconds.
  */
 export function processCpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
+  const fields = procStatFields(pid);
+  const utime = Number(fields[14 - 3]);
+  const stime = Number(fields[15 - 3]);
   return ((utime + stime) * 1e6) / TICKS_PER_SECOND;
 }
 

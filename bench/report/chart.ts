@@ -15,11 +15,16 @@ export function renderChart(results: Results, plan: Plan): string {
     group(results, STORM_TABLE, stormRows(shape).throughput.id, `storm, ${shape.label}`),
   );
   throughput.push(
-    group(results, CLUSTER_TABLE, CLUSTER_ROWS.throughput.id, 'cluster, node A → Redis → node B'),
+    group(
+      results,
+      CLUSTER_TABLE,
+      CLUSTER_ROWS.throughput.id,
+      'cluster: 2 nodes + Redis, send on A, users on B',
+    ),
   );
   return renderBarChart([
     {
-      title: 'Throughput, messages/s (higher is better)',
+      title: 'Throughput, messages/s (higher is better; ours = nest-chat-gateway)',
       groups: throughput,
       format: (v) => formatValue(v, 'rate'),
     },
@@ -39,7 +44,7 @@ function group(results: Results, table: TableSpec, rowId: string, label: string)
   const bars = table.columns.map((column): Bar => {
     const samples = row?.samples.get(column.id) ?? [];
     const bar: Bar = {
-      label: column.label,
+      label: column.short,
       color: COLORS[column.id],
       remark: row?.remarks.get(column.id),
     };

@@ -54,6 +54,7 @@ export function renderMarkdown(input: ReportInput): string {
     '',
   ];
   for (const { spec, rows } of results.tables.values()) {
+    if (rows.size === 0) continue;
     lines.push(`## ${spec.title}`, '', spec.method, '', renderTable(spec, [...rows.values()]), '');
   }
   lines.push('## Notes', '');
@@ -76,11 +77,11 @@ const METHOD = [
 ];
 
 function renderTable(spec: TableSpec, rows: Row[]): string {
-  const labels = new Map(spec.columns.map((c) => [c.id, c.label]));
+  const short = new Map(spec.columns.map((c) => [c.id, c.short]));
   const header = [
     'metric',
     ...spec.columns.map((c) => c.label),
-    ...spec.ratios.map(([a, b]) => `${labels.get(a)} ÷ ${labels.get(b)}`),
+    ...spec.ratios.map(([a, b]) => `${short.get(a)} ÷ ${short.get(b)}`),
     'n',
   ];
   const body = rows.map((row) => {
@@ -96,7 +97,9 @@ function renderTable(spec: TableSpec, rows: Row[]): string {
     const ratios = spec.ratios.map(([a, b]) => {
       const sa = row.samples.get(a);
       const sb = row.samples.get(b);
-      return sa?.length && sb?.length ? formatRatio(median(sa), median(sb)) : '—';
+      return sa?.length && sb?.length && !row.spec.noRatio
+        ? formatRatio(median(sa), median(sb))
+        : '—';
     });
     const n = Math.max(0, ...[...row.samples.values()].map((s) => s.length));
     return [`${row.spec.label}${UNIT_SUFFIX[unit]}`, ...cells, ...ratios, String(n)];

@@ -7,7 +7,8 @@ export interface TableSpec {
   title: string;
   /** What was done, in a sentence or two, printed under the title. */
   method: string;
-  columns: readonly { id: string; label: string }[];
+  /** `short` names the column in ratio headers and the chart. */
+  columns: readonly { id: string; label: string; short: string }[];
   /** Ratio columns, e.g. ours ÷ raw ws, from the medians. */
   ratios: readonly [numerator: string, denominator: string][];
 }
@@ -16,6 +17,8 @@ export interface RowSpec {
   id: string;
   label: string;
   unit: Unit;
+  /** For differences that can be near zero or negative, where a ratio means nothing. */
+  noRatio?: boolean;
 }
 
 export interface Row {
@@ -31,6 +34,13 @@ export class Results {
   readonly tables = new Map<string, { spec: TableSpec; rows: Map<string, Row> }>();
   /** Things a reader must know: failures, lost messages, skipped levels. */
   readonly notes: string[] = [];
+
+  /** Fixes the order tables appear in, whatever order their first samples come in. */
+  declare(...tables: TableSpec[]): void {
+    for (const spec of tables) {
+      if (!this.tables.has(spec.id)) this.tables.set(spec.id, { spec, rows: new Map() });
+    }
+  }
 
   add(table: TableSpec, row: RowSpec, column: string, value: number): void {
     const samples = this.row(table, row).samples;

@@ -15,8 +15,8 @@ export const CLUSTER_TABLE: TableSpec = {
   method:
     'Two server processes share a redis-server the harness starts on a free port; every user is connected to node B and every send is issued on node A (bursts of 20 per user per turn). Ours: `ChatModule.forRoot({ authenticate, redis: { url }, nodeId })`; socket.io: `@socket.io/redis-adapter` with ioredis. CPU per message is each process’s CPU time during the storm divided by the messages received.',
   columns: [
-    { id: 'ours', label: 'nest-chat-gateway, 2 nodes' },
-    { id: 'sio', label: 'socket.io + redis-adapter, 2 nodes' },
+    { id: 'ours', label: 'nest-chat-gateway, 2 nodes', short: 'ours' },
+    { id: 'sio', label: 'socket.io + redis-adapter, 2 nodes', short: 'socket.io' },
   ],
   ratios: [['ours', 'sio']],
 };

@@ -19,7 +19,12 @@ export const HEARTBEAT_TABLE: TableSpec = {
 export function heartbeatRows(level: number): Record<'added' | 'max' | 'p99' | 'cpu', RowSpec> {
   const at = `${level.toLocaleString('en-US')} connections`;
   return {
-    added: { id: `${level}.added`, label: `${at}: added max event-loop delay`, unit: 'ms' },
+    added: {
+      id: `${level}.added`,
+      label: `${at}: added max event-loop delay`,
+      unit: 'ms',
+      noRatio: true,
+    },
     max: { id: `${level}.max`, label: `${at}: max event-loop delay`, unit: 'ms' },
     p99: { id: `${level}.p99`, label: `${at}: p99 event-loop delay`, unit: 'ms' },
     cpu: { id: `${level}.cpu`, label: `${at}: server CPU`, unit: 'percent' },

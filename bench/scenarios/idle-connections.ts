@@ -25,18 +25,32 @@ export const CONNECTION_ROWS = {
   },
   cpu: { id: 'cpu', label: 'server CPU per handshake, `?user=`', unit: 'micros' },
   cpuJwt: { id: 'cpu-jwt', label: 'server CPU per handshake, JWT', unit: 'micros' },
+  loadCpu: {
+    id: 'load-cpu',
+    label: 'load-generator CPU per handshake, `?user=` (all workers)',
+    unit: 'micros',
+  },
+  loadCpuJwt: {
+    id: 'load-cpu-jwt',
+    label: 'load-generator CPU per handshake, JWT (all workers)',
+    unit: 'micros',
+  },
 } satisfies Record<string, RowSpec>;
 
-/** Records a wave of handshakes: its rate and the server CPU each one cost. */
+/**
+ * Records a wave of handshakes: its rate, and the CPU each one cost the server and the load
+ * generator (whichever is higher was likely the limit).
+ */
 export function recordHandshakes(
   ctx: BenchContext,
   system: SystemSpec,
   summary: ConnectSummary,
   serverCpuMicros: number,
-  rows: { rate: RowSpec; cpu: RowSpec },
+  rows: { rate: RowSpec; cpu: RowSpec; loadCpu: RowSpec },
 ): void {
   ctx.results.add(CONNECTIONS_TABLE, rows.rate, system.id, summary.rate);
   ctx.results.add(CONNECTIONS_TABLE, rows.cpu, system.id, serverCpuMicros / summary.opened);
+  ctx.results.add(CONNECTIONS_TABLE, rows.loadCpu, system.id, summary.cpuMicros / summary.opened);
 }
 
 /**

@@ -31,6 +31,7 @@ export async function jwtConnectScenario(ctx: BenchContext, system: SystemSpec):
     recordHandshakes(ctx, system, summary, after.cpuMicros - before.cpuMicros, {
       rate: CONNECTION_ROWS.rateJwt,
       cpu: CONNECTION_ROWS.cpuJwt,
+      loadCpu: CONNECTION_ROWS.loadCpuJwt,
     });
     ctx.log(`  ${system.label} JWT: ${Math.round(summary.rate)} handshakes/s`);
   });

@@ -7,6 +7,8 @@ export type SystemId = 'ours' | 'raw' | 'sio';
 export interface SystemSpec {
   id: SystemId;
   label: string;
+  /** For ratio headers and the chart. */
+  short: string;
   /** Server entry, relative to the compiled bench directory. */
   script: string;
   protocol: Protocol;
@@ -18,6 +20,7 @@ export const SYSTEMS: readonly SystemSpec[] = [
   {
     id: 'ours',
     label: 'nest-chat-gateway',
+    short: 'ours',
     script: 'servers/ours.js',
     protocol: 'ours',
     url: (port, i, token) =>
@@ -26,6 +29,7 @@ export const SYSTEMS: readonly SystemSpec[] = [
   {
     id: 'raw',
     label: 'raw ws',
+    short: 'raw ws',
     script: 'servers/raw-ws.js',
     protocol: 'raw',
     url: (port, i) => `ws://127.0.0.1:${port}/?user=${userId(i)}`,
@@ -33,6 +37,7 @@ export const SYSTEMS: readonly SystemSpec[] = [
   {
     id: 'sio',
     label: 'socket.io',
+    short: 'socket.io',
     script: 'servers/socket-io.js',
     protocol: 'socket.io',
     url: (port, i) => `http://127.0.0.1:${port}/?user=${userId(i)}`,
@@ -44,7 +49,7 @@ export function system(id: SystemId): SystemSpec {
 }
 
 /** The columns of a table comparing the three systems. */
-export const SYSTEM_COLUMNS = SYSTEMS.map(({ id, label }) => ({ id, label }));
+export const SYSTEM_COLUMNS = SYSTEMS.map(({ id, label, short }) => ({ id, label, short }));
 
 /** Our module against each baseline. */
 export const SYSTEM_RATIOS: readonly [string, string][] = [
