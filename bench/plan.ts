@@ -58,7 +58,7 @@ export const FULL_PLAN: Plan = {
   workers: 2,
   connectConcurrency: 50,
   stallMs: 3000,
-  quietWaitMs: 30_000,
+  quietWaitMs: 10_000,
   storm: {
     users: 1000,
     messages: 200_000,
