@@ -76,8 +76,10 @@ async function main(): Promise<number> {
       if (options.only && !options.only.includes(name)) continue;
       console.log(`run ${run}/${plan.runs}: ${name}`);
       for (const id of systems) {
+        const sessionStart = Date.now();
         try {
           await withLoadAccount(ctx, name, system(id), () => scenario(ctx, system(id)));
+          console.log(`  ${system(id).label} ${name}: ${(Date.now() - sessionStart) / 1000} s`);
         } catch (err) {
           failures++;
           const message = (err as Error)?.message ?? String(err);

@@ -58,24 +58,24 @@ export const FULL_PLAN: Plan = {
   workers: 2,
   connectConcurrency: 50,
   stallMs: 3000,
-  quietWaitMs: 10_000,
+  quietWaitMs: 5_000,
   storm: {
     users: 1000,
     messages: 200_000,
     bytes: 100,
-    warmupMessages: 20_000,
+    warmupMessages: 10_000,
     shapes: [BURSTS, TRICKLE],
   },
-  fanOutRepetitions: 3,
+  fanOutRepetitions: 2,
   idleConnections: 10_000,
   heartbeat: {
     intervalMs: 1000,
     timeoutMs: 5000,
     levels: [10_000, 19_000],
-    windowMs: 3000,
-    settleMs: 1000,
+    windowMs: 2200,
+    settleMs: 500,
   },
-  cluster: { users: 1000, messages: 100_000, warmupMessages: 10_000, perUserPerTurn: 20 },
+  cluster: { users: 1000, messages: 60_000, warmupMessages: 6_000, perUserPerTurn: 20 },
 };
 
 /** Proves the harness works end to end in well under a minute; its numbers mean nothing. */
