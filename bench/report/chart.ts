@@ -1,6 +1,6 @@
 import type { Plan } from '../plan.js';
 import { CLUSTER_ROWS, CLUSTER_TABLE } from '../scenarios/cluster.js';
-import { CONNECTION_ROWS, CONNECTIONS_TABLE } from '../scenarios/idle-connections.js';
+import { MEMORY_ROWS, CONNECTIONS_TABLE } from '../scenarios/idle-connections.js';
 import { stormRows, STORM_TABLE } from '../scenarios/storm.js';
 import { formatValue } from './format.js';
 import { median, type Results, type TableSpec } from './results.js';
@@ -31,8 +31,8 @@ export function renderChart(results: Results, plan: Plan): string {
     {
       title: 'Memory per idle connection, KiB (lower is better)',
       groups: [
-        group(results, CONNECTIONS_TABLE, CONNECTION_ROWS.rss.id, 'RSS'),
-        group(results, CONNECTIONS_TABLE, CONNECTION_ROWS.heap.id, 'JS heap'),
+        group(results, CONNECTIONS_TABLE, MEMORY_ROWS.rss.id, 'RSS'),
+        group(results, CONNECTIONS_TABLE, MEMORY_ROWS.heap.id, 'JS heap'),
       ],
       format: (v) => formatValue(v, 'bytes'),
     },

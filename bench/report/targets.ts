@@ -1,7 +1,7 @@
 import type { Plan } from '../plan.js';
 import { CLUSTER_ROWS, CLUSTER_TABLE } from '../scenarios/cluster.js';
 import { heartbeatRows, HEARTBEAT_TABLE } from '../scenarios/heartbeat.js';
-import { CONNECTION_ROWS, CONNECTIONS_TABLE } from '../scenarios/idle-connections.js';
+import { MEMORY_ROWS, CONNECTIONS_TABLE } from '../scenarios/idle-connections.js';
 import { stormRows, STORM_TABLE } from '../scenarios/storm.js';
 import { formatRatio, formatValue } from './format.js';
 import type { Results } from './results.js';
@@ -59,14 +59,14 @@ export function judgeTargets(results: Results, plan: Plan): TargetVerdict[] {
   ratio(
     'RSS per idle connection ≤ 1.2× raw ws',
     CONNECTIONS_TABLE.id,
-    CONNECTION_ROWS.rss.id,
+    MEMORY_ROWS.rss.id,
     'raw',
     (r) => r <= 1.2,
   );
   ratio(
     'JS heap per idle connection ≤ 1.2× raw ws',
     CONNECTIONS_TABLE.id,
-    CONNECTION_ROWS.heap.id,
+    MEMORY_ROWS.heap.id,
     'raw',
     (r) => r <= 1.2,
   );

@@ -14,28 +14,29 @@ export const CONNECTIONS_TABLE: TableSpec = {
   ratios: SYSTEM_RATIOS,
 };
 
-export const CONNECTION_ROWS = {
+export const MEMORY_ROWS = {
   rss: { id: 'rss', label: 'RSS per idle connection', unit: 'bytes' },
   heap: { id: 'heap', label: 'JS heap per idle connection', unit: 'bytes' },
-  rate: { id: 'rate', label: 'handshakes/s, `?user=` (no verification)', unit: 'rate' },
-  rateJwt: {
-    id: 'rate-jwt',
-    label: 'handshakes/s, JWT verified (`jwtAuthenticator`)',
-    unit: 'rate',
-  },
-  cpu: { id: 'cpu', label: 'server CPU per handshake, `?user=`', unit: 'micros' },
-  cpuJwt: { id: 'cpu-jwt', label: 'server CPU per handshake, JWT', unit: 'micros' },
-  loadCpu: {
-    id: 'load-cpu',
-    label: 'load-generator CPU per handshake, `?user=` (all workers)',
-    unit: 'micros',
-  },
-  loadCpuJwt: {
-    id: 'load-cpu-jwt',
-    label: 'load-generator CPU per handshake, JWT (all workers)',
-    unit: 'micros',
-  },
 } satisfies Record<string, RowSpec>;
+
+/** The rows of a wave of handshakes, trusting `?user=` or verifying a JWT. */
+export function handshakeRows(auth: 'query' | 'jwt'): Record<'rate' | 'cpu' | 'loadCpu', RowSpec> {
+  const jwt = auth === 'jwt';
+  const how = jwt ? 'JWT' : '`?user=`';
+  return {
+    rate: {
+      id: `${auth}.rate`,
+      label: `handshakes/s, ${jwt ? 'JWT verified (`jwtAuthenticator`)' : '`?user=` (no verification)'}`,
+      unit: 'rate',
+    },
+    cpu: { id: `${auth}.cpu`, label: `server CPU per handshake, ${how}`, unit: 'micros' },
+    loadCpu: {
+      id: `${auth}.load-cpu`,
+      label: `load-generator CPU per handshake, ${how} (all workers)`,
+      unit: 'micros',
+    },
+  };
+}
 
 /**
  * Records a wave of handshakes: its rate, and the CPU each one cost the server and the load
@@ -46,7 +47,7 @@ export function recordHandshakes(
   system: SystemSpec,
   summary: ConnectSummary,
   serverCpuMicros: number,
-  rows: { rate: RowSpec; cpu: RowSpec; loadCpu: RowSpec },
+  rows: ReturnType<typeof handshakeRows>,
 ): void {
   ctx.results.add(CONNECTIONS_TABLE, rows.rate, system.id, summary.rate);
   ctx.results.add(CONNECTIONS_TABLE, rows.cpu, system.id, serverCpuMicros / summary.opened);
@@ -68,11 +69,17 @@ export async function idleConnectionsScenario(
     const summary = await connectUsers(ctx, load, system, server, 0, count);
     const connected = await server.control.stats();
     const full = await server.control.collectGarbage();
-    recordHandshakes(ctx, system, summary, connected.cpuMicros - empty.cpuMicros, CONNECTION_ROWS);
+    recordHandshakes(
+      ctx,
+      system,
+      summary,
+      connected.cpuMicros - empty.cpuMicros,
+      handshakeRows('query'),
+    );
     const rss = (full.rss - empty.rss) / count;
     const heap = (full.heapUsed - empty.heapUsed) / count;
-    ctx.results.add(CONNECTIONS_TABLE, CONNECTION_ROWS.rss, system.id, rss);
-    ctx.results.add(CONNECTIONS_TABLE, CONNECTION_ROWS.heap, system.id, heap);
+    ctx.results.add(CONNECTIONS_TABLE, MEMORY_ROWS.rss, system.id, rss);
+    ctx.results.add(CONNECTIONS_TABLE, MEMORY_ROWS.heap, system.id, heap);
     ctx.log(
       `  ${system.label} idle: ${Math.round(summary.rate)} handshakes/s, ${(rss / 1024).toFixed(1)} KiB RSS and ${(heap / 1024).toFixed(1)} KiB heap per connection`,
     );

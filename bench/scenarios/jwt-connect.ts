@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { userId } from '../users.js';
 import type { BenchContext } from './context.js';
-import { CONNECTION_ROWS, recordHandshakes } from './idle-connections.js';
+import { handshakeRows, recordHandshakes } from './idle-connections.js';
 import { connectUsers, QUIET_HEARTBEAT, withSession } from './session.js';
 import type { SystemSpec } from './systems.js';
 
@@ -28,11 +28,13 @@ export async function jwtConnectScenario(ctx: BenchContext, system: SystemSpec):
     const before = await server.control.stats();
     const summary = await connectUsers(ctx, load, system, server, 0, count, (i) => tokens[i]);
     const after = await server.control.stats();
-    recordHandshakes(ctx, system, summary, after.cpuMicros - before.cpuMicros, {
-      rate: CONNECTION_ROWS.rateJwt,
-      cpu: CONNECTION_ROWS.cpuJwt,
-      loadCpu: CONNECTION_ROWS.loadCpuJwt,
-    });
+    recordHandshakes(
+      ctx,
+      system,
+      summary,
+      after.cpuMicros - before.cpuMicros,
+      handshakeRows('jwt'),
+    );
     ctx.log(`  ${system.label} JWT: ${Math.round(summary.rate)} handshakes/s`);
   });
 }
