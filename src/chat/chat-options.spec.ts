@@ -18,6 +18,7 @@ describe('resolveChatOptions', () => {
       maxConnectionsPerUser: 1,
       heartbeat: { intervalMs: 25_000, timeoutMs: 60_000 },
       backpressure: { highWaterMarkBytes: 1_048_576, policy: 'drop' },
+      coalesceWrites: true,
       maxPayloadBytes: 65_536,
       shutdownGraceMs: 5_000,
       clusterTimeoutMs: 3_000,

@@ -19,6 +19,7 @@ export interface ResolvedChatOptions {
   maxConnectionsPerUser: number;
   heartbeat: { intervalMs: number; timeoutMs: number };
   backpressure: { highWaterMarkBytes: number; policy: BackpressurePolicy };
+  coalesceWrites: boolean;
   maxPayloadBytes: number;
   shutdownGraceMs: number;
   originAllowed: OriginCheck;
@@ -67,6 +68,7 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<
   connectionsPerUser: 'single',
   heartbeat: { intervalMs: 25_000, timeoutMs: 60_000 },
   backpressure: { highWaterMarkBytes: 1024 * 1024, policy: 'drop' },
+  coalesceWrites: true,
   maxPayloadBytes: 64 * 1024,
   shutdownGraceMs: 5_000,
   clusterTimeoutMs: 3_000,
@@ -106,6 +108,7 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
     ),
     heartbeat: withDefaults(DEFAULT_CHAT_OPTIONS.heartbeat, options.heartbeat),
     backpressure: withDefaults(DEFAULT_CHAT_OPTIONS.backpressure, options.backpressure),
+    coalesceWrites: options.coalesceWrites ?? DEFAULT_CHAT_OPTIONS.coalesceWrites,
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_CHAT_OPTIONS.maxPayloadBytes,
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_CHAT_OPTIONS.shutdownGraceMs,
     nodeId: `${options.nodeId ?? hostname()}-${randomBytes(4).toString('hex')}`,

@@ -11,18 +11,19 @@ import { ClientRegistryService } from './client-registry.service.js';
 import { ChatStatsService } from './metrics/chat-stats.service.js';
 
 /**
- * Longest a sweep may hold the event loop at a time, in milliseconds: a ping is a write (a system
- * call) per connection, so ten thousand of them in one go would stall every other user's traffic.
+ * Connections pinged in one go. A ping is a write (a system call), and each one brings a pong
+ * back: pinging thousands at once would stall the loop twice, once writing and once reading.
  */
-const SWEEP_SLICE_MS = 2;
-/** Connections checked between two looks at the clock. */
-const CLOCK_EVERY = 32;
+const SLICE_SIZE = 128;
+/** Longest pause between two slices, in milliseconds. */
+const MAX_GAP_MS = 20;
 
 /**
  * @internal Finds dead peers. One timer serves every connection: each `intervalMs` it pings all
  * of them and terminates those that showed no life (no frame, no pong) for `timeoutMs`, and
- * closes those whose credentials expired (with `closeOnTokenExpiry`). The sweep runs in slices of
- * a couple of milliseconds, so that ten thousand connections do not stall other work.
+ * closes those whose credentials expired (with `closeOnTokenExpiry`). A sweep pings a slice of
+ * connections at a time and spreads the slices over up to a quarter of the interval, so the pings
+ * and the pongs they bring back never hold the event loop for more than a moment.
  */
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -53,14 +54,15 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     const started = performance.now();
     const now = Date.now();
     const deadline = now - this.options.heartbeat.timeoutMs;
+    const slices = Math.ceil(this.registry.size / SLICE_SIZE);
+    const gapMs = Math.min(MAX_GAP_MS, this.options.heartbeat.intervalMs / 4 / Math.max(slices, 1));
     const pending = this.registry.connections();
     const slice = (): void => {
-      const sliceEnd = performance.now() + SWEEP_SLICE_MS;
       let checked = 0;
       for (const connection of pending) {
         this.check(connection, now, deadline);
-        if (++checked % CLOCK_EVERY === 0 && performance.now() > sliceEnd) {
-          setImmediate(slice);
+        if (++checked === SLICE_SIZE) {
+          setTimeout(slice, gapMs).unref();
           return;
         }
       }

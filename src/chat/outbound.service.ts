@@ -19,7 +19,7 @@ export type WriteResult = 'queued' | 'dropped' | 'closed';
  * is dropped and counted, or (policy 'disconnect') the connection ends with 4008. A connection
  * therefore holds at most the high-water mark plus one frame of server memory.
  *
- * Bursts are coalesced: the first frame a socket gets in an event-loop turn is written at once,
+ * Bursts are coalesced (`coalesceWrites`): the first frame a socket gets in an event-loop turn is written at once,
  * so a lone message waits for nothing; from the second one on, the socket is corked until the end
  * of the turn, and everything it got leaves in one `writev`. One system call per socket per turn
  * instead of one per message is what lets a burst go faster than a plain `ws.send` loop.
@@ -28,6 +28,7 @@ export type WriteResult = 'queued' | 'dropped' | 'closed';
 export class OutboundService {
   private readonly highWaterMark: number;
   private readonly disconnectSlowConsumers: boolean;
+  private readonly coalesce: boolean;
   /** Counts event-loop turns in which something was written; see {@link ChatConnection.lastWriteTurn}. */
   private turn = 1;
   private turnEndScheduled = false;
@@ -40,6 +41,7 @@ export class OutboundService {
   ) {
     this.highWaterMark = options.backpressure.highWaterMarkBytes;
     this.disconnectSlowConsumers = options.backpressure.policy === 'disconnect';
+    this.coalesce = options.coalesceWrites;
   }
 
   /**
@@ -57,12 +59,7 @@ export class OutboundService {
       if (this.disconnectSlowConsumers) this.registry.end(connection, 'slow_consumer');
       return 'dropped';
     }
-    if (connection.lastWriteTurn === this.turn) {
-      this.cork(connection);
-    } else {
-      connection.lastWriteTurn = this.turn;
-      this.scheduleTurnEnd();
-    }
+    if (this.coalesce) this.coalesceInto(connection);
     socket.send(frame, TEXT_FRAME);
     this.stats.messagesOut++;
     return 'queued';
@@ -78,7 +75,13 @@ export class OutboundService {
     return result;
   }
 
-  private cork(connection: ChatConnection): void {
+  /** Corks the socket if it was already written to in this turn. */
+  private coalesceInto(connection: ChatConnection): void {
+    if (connection.lastWriteTurn !== this.turn) {
+      connection.lastWriteTurn = this.turn;
+      this.scheduleTurnEnd();
+      return;
+    }
     if (connection.lastCorkTurn === this.turn) return;
     // `ws` exposes no cork of its own; its frames go through this net.Socket, and Node counts
     // nested cork() calls, so the ones `ws` makes inside a send stay balanced.

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
+import { afterEach, describe, it } from 'node:test';
+import { startChatApp, type TestApp } from './support/chat-app.js';
+import { TestClient } from './support/test-client.js';
+import { waitFor } from './support/wait.js';
+
+/** Counts the write system calls Node makes on the server side of a user's connection. */
+function countWrites(chat: TestApp, user: string): { calls: number } {
+  const raw = (chat.registry.connectionsOf(user)[0].socket as unknown as { _socket: Socket })
+    ._socket as Socket & {
+    _write: (...args: unknown[]) => void;
+    _writev: (...args: unknown[]) => void;
+  };
+  const counter = { calls: 0 };
+  for (const method of ['_write', '_writev'] as const) {
+    const original = raw[method].bind(raw);
+    raw[method] = (...args: unknown[]) => {
+      counter.calls++;
+      original(...args);
+    };
+  }
+  return counter;
+}
+
+/** Pushes `count` messages to `user` within one event-loop turn. */
+function burst(chat: TestApp, user: string, count: number): void {
+  for (let i = 0; i < count; i++) void chat.messaging.send(user, { i });
+}
+
+describe('write coalescing', () => {
+  let chat: TestApp | undefined;
+  afterEach(() => chat?.close());
+
+  it('writes a burst to one socket in two writes (the first frame at once, the rest together), in order', async () => {
+    chat = await startChatApp();
+    const client = await TestClient.connectAndWelcome(chat.wsUrl('bursty'));
+    const writes = countWrites(chat, 'bursty');
+    burst(chat, 'bursty', 50);
+    await waitFor(() => client.framesOf('message').length === 50);
+    assert.deepEqual(
+      client.framesOf('message').map((frame) => frame.data.i),
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+    assert.equal(writes.calls, 2);
+    // A lone message in a later turn is written at once, on its own.
+    await chat.messaging.send('bursty', { i: 50 });
+    await client.next('message');
+    assert.equal(writes.calls, 3);
+    await client.close();
+  });
+
+  it('writes every frame on its own with coalesceWrites: false', async () => {
+    chat = await startChatApp({ coalesceWrites: false });
+    const client = await TestClient.connectAndWelcome(chat.wsUrl('plain'));
+    const writes = countWrites(chat, 'plain');
+    burst(chat, 'plain', 50);
+    await waitFor(() => client.framesOf('message').length === 50);
+    assert.equal(writes.calls, 50);
+    await client.close();
+  });
+});
