@@ -1,15 +1,23 @@
 import type { WebSocket } from 'ws';
 import type { PresenceEntry } from './interfaces/chat-transport.interface.js';
-import type { TokenBucket } from './security/token-bucket.js';
+import type { BucketState } from './security/token-bucket.js';
 
-/** @internal One live WebSocket of a user, with what the server tracks about it. */
-export class ChatConnection implements PresenceEntry {
-  /** Last time the peer showed life (any frame or a pong), in epoch milliseconds. */
+const CONNECTION = Symbol('nest-chat-gateway:connection');
+
+/**
+ * @internal One live WebSocket of a user, with what the server tracks about it. It is kept small
+ * (plain fields, no per-connection objects or closures), since a server holds tens of thousands.
+ */
+export class ChatConnection implements PresenceEntry, BucketState {
+  /** Last time the peer showed life (any frame or a pong), on the monotonic clock. */
   lastSeen: number;
   /** Pushes skipped for this connection because its unsent data was above the high-water mark. */
   droppedMessages = 0;
   /** Order key among the user's connections cluster-wide: when it joined, in milliseconds. */
   since: number;
+  /** Inbound rate limit: tokens left, and when they were counted. */
+  tokens: number;
+  tokensAt: number;
   /** Frames refused by the rate limit since the bucket was last full. */
   strikes = 0;
   /** The outbound turn of the last write; a second write in the same turn corks the socket. */
@@ -23,13 +31,22 @@ export class ChatConnection implements PresenceEntry {
     readonly socket: WebSocket,
     /** The client's IP address, for the per-address limit. */
     readonly address: string,
+    /** Now, on the monotonic clock. */
     now: number,
     /** When its credentials expire, in epoch milliseconds, if they do. */
     readonly expiresAt: number | undefined,
-    /** Inbound rate limit; undefined when it is off. */
-    readonly inbound: TokenBucket | undefined,
+    /** Tokens of a full inbound rate-limit bucket. */
+    burst: number,
   ) {
     this.lastSeen = now;
     this.since = now;
+    this.tokens = burst;
+    this.tokensAt = now;
+    (socket as WebSocket & { [CONNECTION]?: ChatConnection })[CONNECTION] = this;
   }
+}
+
+/** @internal The connection registered for a socket of the chat gateway, if any. */
+export function connectionOf(socket: unknown): ChatConnection | undefined {
+  return (socket as { [CONNECTION]?: ChatConnection })?.[CONNECTION];
 }

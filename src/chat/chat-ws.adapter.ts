@@ -4,6 +4,7 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WebSocketServer } from 'ws';
 import type { Observable } from 'rxjs';
 import { CHAT_GATEWAY_FLAG } from './chat.constants.js';
+import { connectionOf } from './chat-connection.js';
 import { HandshakeService } from './handshake.service.js';
 
 const chatServers = new WeakSet<WebSocketServer>();
@@ -42,6 +43,12 @@ export class ChatWsAdapter extends WsAdapter {
     this.ensureHttpServerExists(port, this.httpServer);
     this.addWsServerToRegistry(server, port, handshake.path);
     return server;
+  }
+
+  // The chat gateway listens for its sockets' close itself, with one shared listener; Nest's hook
+  // would add a closure to every connection.
+  override bindClientDisconnect(client: any, callback: (...args: any[]) => void): void {
+    if (!connectionOf(client)) super.bindClientDisconnect(client, callback);
   }
 
   // A gateway without @SubscribeMessage handlers (the chat gateway reads its sockets itself)

@@ -19,12 +19,13 @@ import {
   ErrorCode,
   ServerEvent,
 } from './chat.constants.js';
-import { ChatConnection } from './chat-connection.js';
+import { ChatConnection, connectionOf } from './chat-connection.js';
+import { monotonicMs } from './clock.js';
 import { ChatEventsService } from './chat-events.service.js';
 import type { ResolvedChatOptions } from './chat-options.js';
 import { isChatServer } from './chat-ws.adapter.js';
 import { ClientRegistryService } from './client-registry.service.js';
-import { addressOf, HandshakeService } from './handshake.service.js';
+import { HandshakeService } from './handshake.service.js';
 import { ChatStatsService, increment } from './metrics/chat-stats.service.js';
 import { OutboundService } from './outbound.service.js';
 import { errorFrame, heartbeatFrame, parseInbound, welcomeFrame } from './protocol/frames.js';
@@ -53,8 +54,20 @@ export class ChatGateway
   private readonly logger = new Logger(ChatGateway.name);
   /** Any client can make its socket fail: logged throttled, at debug level. */
   private readonly failures = new ThrottledLog(this.logger);
-  private readonly bySocket = new WeakMap<WebSocket, ChatConnection>();
   private sequence = 0;
+  /** Undefined when the rate limit is off. */
+  private readonly inboundRate: TokenBucket | undefined;
+  /**
+   * The socket listeners, made once and shared by every connection (`this` is the socket), so
+   * that a connection carries no closures of its own.
+   */
+  private readonly listeners: {
+    message(this: WebSocket, data: RawData, isBinary: boolean): void;
+    ping(this: WebSocket, data: Buffer): void;
+    pong(this: WebSocket): void;
+    error(this: WebSocket, err: Error): void;
+    close(this: WebSocket, code: number): void;
+  };
   private server: WebSocketServer | undefined;
 
   constructor(
@@ -64,7 +77,36 @@ export class ChatGateway
     private readonly handshake: HandshakeService,
     private readonly events: ChatEventsService,
     private readonly stats: ChatStatsService,
-  ) {}
+  ) {
+    const { rateLimit } = options;
+    this.inboundRate = rateLimit && new TokenBucket(rateLimit.messagesPerSecond, rateLimit.burst);
+    // The listeners need both the gateway and, as `this`, the socket that fired.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const gateway = this;
+    this.listeners = {
+      message(data, isBinary) {
+        const connection = connectionOf(this);
+        if (connection && gateway.admit(connection)) {
+          gateway.handleFrame(connection, data as Buffer, isBinary);
+        }
+      },
+      ping(data) {
+        const connection = connectionOf(this);
+        if (connection && gateway.admit(connection)) this.pong(data);
+      },
+      pong() {
+        const connection = connectionOf(this);
+        if (connection) connection.lastSeen = monotonicMs();
+      },
+      error(err) {
+        const connection = connectionOf(this);
+        if (connection) gateway.handleSocketError(connection, err);
+      },
+      close(code) {
+        gateway.handleDisconnect(this, code);
+      },
+    };
+  }
 
   afterInit(server: WebSocketServer): void {
     this.server = server;
@@ -92,29 +134,23 @@ export class ChatGateway
         socket.close(CloseCode.GoingAway, 'server shutting down');
         return;
       }
-      const now = Date.now();
-      const { rateLimit } = this.options;
       const connection = new ChatConnection(
         // The node id prefix makes ids unique cluster-wide and tells which node holds each.
         `${this.options.nodeId}.${(++this.sequence).toString(36)}`,
         principal.user,
         socket,
-        addressOf(request),
-        now,
+        this.handshake.addressOf(request),
+        monotonicMs(),
         principal.expiresAt,
-        rateLimit && new TokenBucket(rateLimit.messagesPerSecond, rateLimit.burst, now),
+        this.inboundRate?.burst ?? 0,
       );
-      this.bySocket.set(socket, connection);
-      socket.on('message', (data: RawData, isBinary: boolean) => {
-        if (this.admit(connection)) this.handleFrame(connection, data as Buffer, isBinary);
-      });
-      socket.on('ping', (data: Buffer) => {
-        if (this.admit(connection)) socket.pong(data);
-      });
-      socket.on('pong', () => {
-        connection.lastSeen = Date.now();
-      });
-      socket.on('error', (err: Error) => this.handleSocketError(connection, err));
+      const { listeners } = this;
+      socket.on('message', listeners.message);
+      socket.on('ping', listeners.ping);
+      socket.on('pong', listeners.pong);
+      socket.on('error', listeners.error);
+      // The gateway listens for the close itself; ChatWsAdapter skips Nest's per-socket hook.
+      socket.on('close', listeners.close);
       this.registry.register(connection);
       this.outbound.write(
         connection,
@@ -127,7 +163,7 @@ export class ChatGateway
   }
 
   handleDisconnect(socket: WebSocket, code?: unknown): void {
-    const connection = this.bySocket.get(socket);
+    const connection = connectionOf(socket);
     if (connection) {
       this.registry.end(connection, 'client_closed', {
         code: typeof code === 'number' ? code : undefined,
@@ -167,20 +203,20 @@ export class ChatGateway
    * keeps going for another burst's worth. The strikes are forgiven once the bucket has refilled.
    */
   private admit(connection: ChatConnection): boolean {
-    const now = Date.now();
+    const now = monotonicMs();
     connection.lastSeen = now;
     if (
       this.options.closeOnTokenExpiry &&
       connection.expiresAt !== undefined &&
-      connection.expiresAt <= now
+      connection.expiresAt <= Date.now()
     ) {
       this.registry.end(connection, 'token_expired');
       return false;
     }
-    const bucket = connection.inbound;
-    if (!bucket) return true;
-    if (connection.strikes > 0 && bucket.isFull(now)) connection.strikes = 0;
-    if (bucket.take(now)) return true;
+    const rate = this.inboundRate;
+    if (!rate) return true;
+    if (connection.strikes > 0 && rate.isFull(connection, now)) connection.strikes = 0;
+    if (rate.take(connection, now)) return true;
     connection.strikes++;
     increment(this.stats.frameErrors, ErrorCode.RateLimited);
     if (connection.strikes === 1) {
@@ -188,10 +224,10 @@ export class ChatGateway
         connection,
         errorFrame(
           ErrorCode.RateLimited,
-          `too many frames: at most ${this.options.rateLimit!.messagesPerSecond} per second; frames are dropped until you slow down`,
+          `too many frames: at most ${rate.perSecond} per second; frames are dropped until you slow down`,
         ),
       );
-    } else if (connection.strikes > this.options.rateLimit!.burst) {
+    } else if (connection.strikes > rate.burst) {
       this.registry.end(connection, 'rate_limited');
     }
     return false;
@@ -205,7 +241,7 @@ export class ChatGateway
       return;
     }
     if (frame.event === ServerEvent.Heartbeat) {
-      this.outbound.write(connection, heartbeatFrame(connection.lastSeen));
+      this.outbound.write(connection, heartbeatFrame(Date.now()));
       return;
     }
     this.stats.messagesIn++;

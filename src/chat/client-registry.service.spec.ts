@@ -30,7 +30,7 @@ function connection(user: string): ChatConnection & { recorded: RecordingSocket 
     '127.0.0.1',
     0,
     undefined,
-    undefined,
+    0,
   );
   return Object.assign(result, { recorded: socket });
 }

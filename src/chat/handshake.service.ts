@@ -8,7 +8,8 @@ import type { ResolvedChatOptions } from './chat-options.js';
 import { ClientRegistryService } from './client-registry.service.js';
 import type { AuthenticationResult, ChatPrincipal } from './interfaces/chat-options.interface.js';
 import { ChatStatsService, increment } from './metrics/chat-stats.service.js';
-import { TokenBucket } from './security/token-bucket.js';
+import { monotonicMs } from './clock.js';
+import { TokenBucket, type BucketState } from './security/token-bucket.js';
 import { settlesWithin } from './settles-within.js';
 import { ThrottledLog } from './throttled-log.js';
 
@@ -50,7 +51,8 @@ export class HandshakeService implements OnModuleDestroy {
   private readonly refusals = new ThrottledLog(this.logger);
   private readonly admitted = new WeakMap<IncomingMessage, ChatPrincipal>();
   private readonly pendingPerAddress = new Map<string, number>();
-  private readonly userConnects = new Map<string, TokenBucket>();
+  private readonly userConnects = new Map<string, BucketState>();
+  private readonly userConnectRate: TokenBucket | undefined;
   private readonly pruneTimer: NodeJS.Timeout;
   private pending = 0;
   private accepting = true;
@@ -60,6 +62,9 @@ export class HandshakeService implements OnModuleDestroy {
     private readonly registry: ClientRegistryService,
     private readonly stats: ChatStatsService,
   ) {
+    const perMinute = options.limits.userConnectsPerMinute;
+    this.userConnectRate =
+      perMinute === Infinity ? undefined : new TokenBucket(perMinute / 60, perMinute);
     this.pruneTimer = setInterval(() => this.pruneUserConnects(), PRUNE_INTERVAL_MS);
     this.pruneTimer.unref();
   }
@@ -101,15 +106,21 @@ export class HandshakeService implements OnModuleDestroy {
   guardSlowRequests(server: Server): void {
     const timeoutMs = this.options.limits.handshakeTimeoutMs;
     const timers = new WeakMap<Socket, NodeJS.Timeout>();
-    const settle = (request: IncomingMessage): void => clearTimeout(timers.get(request.socket));
+    // Nothing is left attached to a socket once its first request is in: a live connection
+    // keeps no timer and no listener of this guard. (One that closes before its request keeps
+    // its timer until it fires, on a socket already destroyed.)
+    const settle = (request: IncomingMessage): void => {
+      clearTimeout(timers.get(request.socket));
+      timers.delete(request.socket);
+    };
     server.on('connection', (socket: Socket) => {
       const timer = setTimeout(() => {
+        if (socket.destroyed) return;
         this.refusals.debug('slow', 'Dropped a connection that sent no complete request in time');
         socket.destroy();
       }, timeoutMs);
       timer.unref();
       timers.set(socket, timer);
-      socket.once('close', () => clearTimeout(timer));
     });
     server.on('request', settle);
     server.on('upgrade', settle);
@@ -127,8 +138,18 @@ export class HandshakeService implements OnModuleDestroy {
     return principal;
   }
 
+  /**
+   * The client address the per-address limit counts, or `''` when that limit is off: reading a
+   * socket's address makes Node keep a copy of it on every connection.
+   */
+  addressOf(request: IncomingMessage): string {
+    return this.options.limits.maxConnectionsPerAddress === Infinity
+      ? ''
+      : (request.socket.remoteAddress ?? 'unknown');
+  }
+
   private verify(request: IncomingMessage, done: VerifyClientDone): void {
-    const address = addressOf(request);
+    const address = this.addressOf(request);
     const early = this.checkBeforeAuthentication(request, address);
     if (early) return this.refuse(done, early);
 
@@ -189,19 +210,20 @@ export class HandshakeService implements OnModuleDestroy {
 
   /** Takes one of the user's connects; returns 0, or how long until one is available. */
   private takeUserConnect(user: string): number {
-    const perMinute = this.options.limits.userConnectsPerMinute;
-    if (perMinute === Infinity) return 0;
-    const now = Date.now();
+    const rate = this.userConnectRate;
+    if (!rate) return 0;
+    const now = monotonicMs();
     let bucket = this.userConnects.get(user);
-    if (!bucket)
-      this.userConnects.set(user, (bucket = new TokenBucket(perMinute / 60, perMinute, now)));
-    return bucket.take(now) ? 0 : bucket.msUntilNext(now);
+    if (!bucket) this.userConnects.set(user, (bucket = rate.full(now)));
+    return rate.take(bucket, now) ? 0 : rate.msUntilNext(bucket, now);
   }
 
   private pruneUserConnects(): void {
-    const now = Date.now();
+    const rate = this.userConnectRate;
+    if (!rate) return;
+    const now = monotonicMs();
     for (const [user, bucket] of this.userConnects) {
-      if (bucket.isFull(now)) this.userConnects.delete(user);
+      if (rate.isFull(bucket, now)) this.userConnects.delete(user);
     }
   }
 
@@ -237,11 +259,6 @@ export class HandshakeService implements OnModuleDestroy {
 }
 
 class AuthenticationTimeout extends Error {}
-
-/** @internal The client's IP address as the per-address limit counts it. */
-export function addressOf(request: IncomingMessage): string {
-  return request.socket.remoteAddress ?? 'unknown';
-}
 
 function toPrincipal(result: AuthenticationResult): ChatPrincipal | undefined {
   if (typeof result === 'string') return { user: result };

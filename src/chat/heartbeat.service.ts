@@ -8,6 +8,7 @@ import { CHAT_OPTIONS } from './chat.constants.js';
 import type { ChatConnection } from './chat-connection.js';
 import type { ResolvedChatOptions } from './chat-options.js';
 import { ClientRegistryService } from './client-registry.service.js';
+import { monotonicMs } from './clock.js';
 import { ChatStatsService } from './metrics/chat-stats.service.js';
 
 /**
@@ -53,7 +54,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
     this.sweeping = true;
     const started = performance.now();
     const now = Date.now();
-    const deadline = now - this.options.heartbeat.timeoutMs;
+    const deadline = monotonicMs() - this.options.heartbeat.timeoutMs;
     const slices = Math.ceil(this.registry.size / SLICE_SIZE);
     const gapMs = Math.min(MAX_GAP_MS, this.options.heartbeat.intervalMs / 4 / Math.max(slices, 1));
     const pending = this.registry.connections();

@@ -1,45 +1,51 @@
+/** @internal The state of one token bucket: tokens left and when they were counted (ms). */
+export interface BucketState {
+  tokens: number;
+  tokensAt: number;
+}
+
 /**
- * @internal A token bucket: holds up to `burst` tokens and regains `perSecond` of them each
- * second. Time is passed in (milliseconds) so that one clock reading serves many checks.
+ * @internal A token-bucket rule: a bucket holds up to `burst` tokens and regains `perSecond` of
+ * them each second. The rule is shared and the state lives with its holder (a connection, a
+ * user), so a connection's rate limit costs two numbers rather than an object. Time is passed in
+ * (milliseconds, any monotonic origin) so one clock reading serves many checks.
  */
 export class TokenBucket {
-  private tokens: number;
-  private updatedAt: number;
-
   constructor(
-    private readonly perSecond: number,
-    private readonly burst: number,
-    now: number,
-  ) {
-    this.tokens = burst;
-    this.updatedAt = now;
+    readonly perSecond: number,
+    readonly burst: number,
+  ) {}
+
+  /** A full bucket. */
+  full(now: number): BucketState {
+    return { tokens: this.burst, tokensAt: now };
   }
 
   /** Takes a token if there is one. */
-  take(now: number): boolean {
-    this.refill(now);
-    if (this.tokens < 1) return false;
-    this.tokens--;
+  take(state: BucketState, now: number): boolean {
+    this.refill(state, now);
+    if (state.tokens < 1) return false;
+    state.tokens--;
     return true;
   }
 
   /** Whether the bucket has refilled completely (the holder has been quiet). */
-  isFull(now: number): boolean {
-    this.refill(now);
-    return this.tokens >= this.burst;
+  isFull(state: BucketState, now: number): boolean {
+    this.refill(state, now);
+    return state.tokens >= this.burst;
   }
 
   /** Milliseconds until the next token. */
-  msUntilNext(now: number): number {
-    this.refill(now);
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * 1000) / this.perSecond);
+  msUntilNext(state: BucketState, now: number): number {
+    this.refill(state, now);
+    return state.tokens >= 1 ? 0 : Math.ceil(((1 - state.tokens) * 1000) / this.perSecond);
   }
 
-  private refill(now: number): void {
-    const elapsed = now - this.updatedAt;
+  private refill(state: BucketState, now: number): void {
+    const elapsed = now - state.tokensAt;
     if (elapsed > 0) {
-      this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.perSecond) / 1000);
-      this.updatedAt = now;
+      state.tokens = Math.min(this.burst, state.tokens + (elapsed * this.perSecond) / 1000);
+      state.tokensAt = now;
     }
   }
 }
