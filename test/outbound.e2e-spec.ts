@@ -33,7 +33,7 @@ describe('write coalescing', () => {
   afterEach(() => chat?.close());
 
   it('writes a burst to one socket in two writes (the first frame at once, the rest together), in order', async () => {
-    chat = await startChatApp();
+    chat = await startChatApp({ coalesceWrites: { maxHoldMs: 1000 } });
     const client = await TestClient.connectAndWelcome(chat.wsUrl('bursty'));
     const writes = countWrites(chat, 'bursty');
     burst(chat, 'bursty', 50);
@@ -47,6 +47,26 @@ describe('write coalescing', () => {
     await chat.messaging.send('bursty', { i: 50 });
     await client.next('message');
     assert.equal(writes.calls, 3);
+    await client.close();
+  });
+
+  it('lets a long burst out every maxHoldMs instead of holding it to the end of the turn', async () => {
+    chat = await startChatApp({ coalesceWrites: { maxHoldMs: 1 } });
+    const client = await TestClient.connectAndWelcome(chat.wsUrl('long'));
+    const writes = countWrites(chat, 'long');
+    for (let part = 0; part < 5; part++) {
+      burst(chat, 'long', 100);
+      const until = performance.now() + 3;
+      while (performance.now() < until) {
+        // The application keeps the event loop busy: held frames must not wait for the turn end.
+      }
+    }
+    assert.ok(
+      writes.calls >= 5,
+      `the burst left in ${writes.calls} write(s) before the turn ended`,
+    );
+    await waitFor(() => client.framesOf('message').length === 500);
+    assert.ok(writes.calls <= 15, `${writes.calls} writes for 500 frames`);
     await client.close();
   });
 

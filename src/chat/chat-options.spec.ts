@@ -18,7 +18,7 @@ describe('resolveChatOptions', () => {
       maxConnectionsPerUser: 1,
       heartbeat: { intervalMs: 25_000, timeoutMs: 60_000 },
       backpressure: { highWaterMarkBytes: 1_048_576, policy: 'drop' },
-      coalesceWrites: true,
+      coalesceWrites: { maxHoldMs: 5 },
       maxPayloadBytes: 65_536,
       shutdownGraceMs: 5_000,
       clusterTimeoutMs: 3_000,
@@ -37,10 +37,6 @@ describe('resolveChatOptions', () => {
     });
   });
 
-  it('turns the rate limit off with false', () => {
-    assert.equal(resolveChatOptions({ authenticate, rateLimit: false }).rateLimit, undefined);
-  });
-
   it('makes the node id unique per module, after the given name', () => {
     const first = resolveChatOptions({ authenticate, nodeId: 'edge-1' }).nodeId;
     const second = resolveChatOptions({ authenticate, nodeId: 'edge-1' }).nodeId;
@@ -57,6 +53,12 @@ describe('resolveChatOptions', () => {
       intervalMs: DEFAULT_CHAT_OPTIONS.heartbeat.intervalMs,
       timeoutMs: 90_000,
     });
+  });
+
+  it('turns options off with false', () => {
+    const resolved = resolveChatOptions({ authenticate, rateLimit: false, coalesceWrites: false });
+    assert.equal(resolved.rateLimit, undefined);
+    assert.equal(resolved.coalesceWrites, undefined);
   });
 
   it('turns a numeric connectionsPerUser into the limit', () => {
@@ -132,6 +134,42 @@ describe('resolveChatOptions', () => {
       'both redis and transport',
       { redis: { url: 'redis://x' }, transport: new MemoryTransport() },
       /option "transport" cannot be combined with "redis"/,
+    ],
+    [
+      'a zero rate',
+      { rateLimit: { messagesPerSecond: 0 } },
+      /option "rateLimit.messagesPerSecond" must be an integer >= 1/,
+    ],
+    ['a fractional burst', { rateLimit: { burst: 2.5 } }, /option "rateLimit.burst"/],
+    [
+      'a zero connection cap',
+      { limits: { maxConnections: 0 } },
+      /option "limits.maxConnections" must be an integer >= 1/,
+    ],
+    [
+      'a negative per-address cap',
+      { limits: { maxConnectionsPerAddress: -1 } },
+      /limits.maxConnectionsPerAddress/,
+    ],
+    [
+      'a zero handshake timeout',
+      { limits: { handshakeTimeoutMs: 0 } },
+      /limits.handshakeTimeoutMs/,
+    ],
+    [
+      'an origin that is not a URL',
+      { allowedOrigins: ['example.com'] },
+      /option "allowedOrigins" holds 'example.com'/,
+    ],
+    [
+      'a negative hold',
+      { coalesceWrites: { maxHoldMs: -1 } },
+      /option "coalesceWrites.maxHoldMs" must be a number >= 0/,
+    ],
+    [
+      'a metrics prefix with a dash',
+      { metrics: { prefix: 'my-chat_' } },
+      /option "metrics.prefix" must be a valid Prometheus/,
     ],
   ];
   for (const [what, options, message] of invalid) {

@@ -19,7 +19,8 @@ export interface ResolvedChatOptions {
   maxConnectionsPerUser: number;
   heartbeat: { intervalMs: number; timeoutMs: number };
   backpressure: { highWaterMarkBytes: number; policy: BackpressurePolicy };
-  coalesceWrites: boolean;
+  /** Undefined when coalescing is off. */
+  coalesceWrites: { maxHoldMs: number } | undefined;
   maxPayloadBytes: number;
   shutdownGraceMs: number;
   originAllowed: OriginCheck;
@@ -58,9 +59,11 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<
       | 'rateLimit'
       | 'limits'
       | 'metrics'
+      | 'coalesceWrites'
     >
   > &
     Pick<ResolvedChatOptions, 'heartbeat' | 'backpressure' | 'limits'> & {
+      coalesceWrites: { maxHoldMs: number };
       rateLimit: NonNullable<ResolvedChatOptions['rateLimit']>;
     }
 > = {
@@ -68,7 +71,7 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<
   connectionsPerUser: 'single',
   heartbeat: { intervalMs: 25_000, timeoutMs: 60_000 },
   backpressure: { highWaterMarkBytes: 1024 * 1024, policy: 'drop' },
-  coalesceWrites: true,
+  coalesceWrites: { maxHoldMs: 5 },
   maxPayloadBytes: 64 * 1024,
   shutdownGraceMs: 5_000,
   clusterTimeoutMs: 3_000,
@@ -108,7 +111,7 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
     ),
     heartbeat: withDefaults(DEFAULT_CHAT_OPTIONS.heartbeat, options.heartbeat),
     backpressure: withDefaults(DEFAULT_CHAT_OPTIONS.backpressure, options.backpressure),
-    coalesceWrites: options.coalesceWrites ?? DEFAULT_CHAT_OPTIONS.coalesceWrites,
+    coalesceWrites: coalescing(options.coalesceWrites),
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_CHAT_OPTIONS.maxPayloadBytes,
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_CHAT_OPTIONS.shutdownGraceMs,
     nodeId: `${options.nodeId ?? hostname()}-${randomBytes(4).toString('hex')}`,
@@ -214,6 +217,17 @@ function validateRedis(redis: RedisTransportOptions): void {
   if (redis.connectTimeoutMs !== undefined) {
     positiveInteger('redis.connectTimeoutMs', redis.connectTimeoutMs);
   }
+}
+
+function coalescing(value: ChatModuleOptions['coalesceWrites']): { maxHoldMs: number } | undefined {
+  if (value === false) return undefined;
+  const maxHoldMs =
+    (typeof value === 'object' ? value.maxHoldMs : undefined) ??
+    DEFAULT_CHAT_OPTIONS.coalesceWrites.maxHoldMs;
+  if (!Number.isFinite(maxHoldMs) || maxHoldMs < 0) {
+    throw invalid('coalesceWrites.maxHoldMs', 'must be a number >= 0', maxHoldMs);
+  }
+  return { maxHoldMs };
 }
 
 function connectionsLimit(value: 'single' | number): number {

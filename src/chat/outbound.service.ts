@@ -10,6 +10,9 @@ import { ChatStatsService } from './metrics/chat-stats.service.js';
 
 const TEXT_FRAME = { binary: false } as const;
 
+/** Writes between two looks at the clock while frames are held. */
+const CLOCK_EVERY = 64;
+
 /** @internal What became of one frame for one connection. */
 export type WriteResult = 'queued' | 'dropped' | 'closed';
 
@@ -19,20 +22,28 @@ export type WriteResult = 'queued' | 'dropped' | 'closed';
  * is dropped and counted, or (policy 'disconnect') the connection ends with 4008. A connection
  * therefore holds at most the high-water mark plus one frame of server memory.
  *
- * Bursts are coalesced (`coalesceWrites`): the first frame a socket gets in an event-loop turn is written at once,
- * so a lone message waits for nothing; from the second one on, the socket is corked until the end
- * of the turn, and everything it got leaves in one `writev`. One system call per socket per turn
- * instead of one per message is what lets a burst go faster than a plain `ws.send` loop.
+ * Bursts are coalesced (`coalesceWrites`). The first frame a socket gets is written at once, so
+ * a lone message waits for nothing; if more follow before the event-loop turn ends, the socket is
+ * corked and they leave together in one `writev` when the turn ends, or sooner once the oldest
+ * has been held `maxHoldMs`. One system call per socket per batch instead of one per message is
+ * what lets a burst go faster than a plain `ws.send` loop.
  */
 @Injectable()
 export class OutboundService {
   private readonly highWaterMark: number;
   private readonly disconnectSlowConsumers: boolean;
-  private readonly coalesce: boolean;
-  /** Counts event-loop turns in which something was written; see {@link ChatConnection.lastWriteTurn}. */
-  private turn = 1;
+  /** Undefined when coalescing is off. */
+  private readonly maxHoldMs: number | undefined;
+  /**
+   * Counts batches: a connection written to in the current batch is corked by its next write.
+   * A batch ends with the event-loop turn, or when frames have been held `maxHoldMs`.
+   */
+  private batch = 1;
   private turnEndScheduled = false;
   private readonly corked: Socket[] = [];
+  /** When the first socket of the current batch was corked (performance.now()). */
+  private holdingSince = 0;
+  private writesSinceClock = 0;
 
   constructor(
     @Inject(CHAT_OPTIONS) options: ResolvedChatOptions,
@@ -41,7 +52,7 @@ export class OutboundService {
   ) {
     this.highWaterMark = options.backpressure.highWaterMarkBytes;
     this.disconnectSlowConsumers = options.backpressure.policy === 'disconnect';
-    this.coalesce = options.coalesceWrites;
+    this.maxHoldMs = options.coalesceWrites?.maxHoldMs;
   }
 
   /**
@@ -59,7 +70,7 @@ export class OutboundService {
       if (this.disconnectSlowConsumers) this.registry.end(connection, 'slow_consumer');
       return 'dropped';
     }
-    if (this.coalesce) this.coalesceInto(connection);
+    if (this.maxHoldMs !== undefined) this.coalesce(connection, this.maxHoldMs);
     socket.send(frame, TEXT_FRAME);
     this.stats.messagesOut++;
     return 'queued';
@@ -75,20 +86,25 @@ export class OutboundService {
     return result;
   }
 
-  /** Corks the socket if it was already written to in this turn. */
-  private coalesceInto(connection: ChatConnection): void {
-    if (connection.lastWriteTurn !== this.turn) {
-      connection.lastWriteTurn = this.turn;
+  /** Before a write: corks the socket if it was already written to in this batch. */
+  private coalesce(connection: ChatConnection, maxHoldMs: number): void {
+    if (this.corked.length > 0 && ++this.writesSinceClock === CLOCK_EVERY) {
+      this.writesSinceClock = 0;
+      if (performance.now() - this.holdingSince >= maxHoldMs) this.flush();
+    }
+    if (connection.lastWriteBatch !== this.batch) {
+      connection.lastWriteBatch = this.batch;
       this.scheduleTurnEnd();
       return;
     }
-    if (connection.lastCorkTurn === this.turn) return;
+    if (connection.lastCorkBatch === this.batch) return;
     // `ws` exposes no cork of its own; its frames go through this net.Socket, and Node counts
     // nested cork() calls, so the ones `ws` makes inside a send stay balanced.
     const raw = (connection.socket as unknown as { _socket?: Socket })._socket;
     if (!raw) return;
-    connection.lastCorkTurn = this.turn;
+    connection.lastCorkBatch = this.batch;
     raw.cork();
+    if (this.corked.length === 0) this.holdingSince = performance.now();
     this.corked.push(raw);
   }
 
@@ -100,8 +116,13 @@ export class OutboundService {
 
   private readonly endTurn = (): void => {
     this.turnEndScheduled = false;
-    this.turn++;
+    this.flush();
+  };
+
+  /** Ends the batch: every corked socket writes what it holds. */
+  private flush(): void {
+    this.batch++;
     for (const raw of this.corked) raw.uncork();
     this.corked.length = 0;
-  };
+  }
 }

@@ -129,13 +129,13 @@ export interface ChatModuleOptions {
   backpressure?: BackpressureOptions;
   /**
    * Coalesce bursts: from the second frame a socket gets in one event-loop turn, its frames are
-   * held until the end of the turn and leave in one write. A burst then costs one system call per
-   * socket instead of one per message (about twice the throughput in the benchmark), at the price
-   * of holding those frames for the rest of the turn. A lone message is never held. Turn it off
-   * when every millisecond of a burst's latency matters more than throughput.
-   * @default true
+   * held and leave together in one write at the end of the turn, or once the oldest has waited
+   * `maxHoldMs`. A burst then costs one system call per socket per batch instead of one per
+   * message; a lone message is never held. A longer hold batches more (more throughput in
+   * bursts) and delays more; `false` writes every frame at once. See docs/benchmarks.md.
+   * @default true, which is `{ maxHoldMs: 5 }`
    */
-  coalesceWrites?: boolean;
+  coalesceWrites?: boolean | { maxHoldMs?: number };
   /**
    * Largest inbound message accepted (after decompression); a larger one closes the connection
    * with 1009.
