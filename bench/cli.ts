@@ -1,5 +1,12 @@
 /** The scenarios `--only` can pick, in the order a run performs them. */
-export const SCENARIO_NAMES = ['storm', 'idle', 'jwt', 'heartbeat', 'cluster'] as const;
+export const SCENARIO_NAMES = [
+  'storm',
+  'coalescing',
+  'idle',
+  'jwt',
+  'heartbeat',
+  'cluster',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface CliOptions {

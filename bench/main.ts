@@ -12,6 +12,7 @@ import { summarizeProfiles } from './report/profile-summary.js';
 import { Results } from './report/results.js';
 import { judgeTargets } from './report/targets.js';
 import { CLUSTER_TABLE, clusterScenario } from './scenarios/cluster.js';
+import { COALESCING_TABLE, coalescingScenario } from './scenarios/coalescing.js';
 import { FAN_OUT_TABLE } from './scenarios/fan-out.js';
 import type { BenchContext } from './scenarios/context.js';
 import { HEARTBEAT_TABLE, heartbeatScenario } from './scenarios/heartbeat.js';
@@ -26,6 +27,7 @@ type Scenario = (ctx: BenchContext, system: SystemSpec) => Promise<void>;
 /** Each scenario and the systems it compares, in the order of a run. */
 const SCENARIOS: [ScenarioName, Scenario, SystemId[]][] = [
   ['storm', stormScenario, ['ours', 'raw', 'sio']],
+  ['coalescing', coalescingScenario, ['ours']],
   ['idle', idleConnectionsScenario, ['ours', 'raw', 'sio']],
   ['jwt', jwtConnectScenario, ['ours']],
   ['heartbeat', heartbeatScenario, ['ours', 'raw', 'sio']],
@@ -56,6 +58,7 @@ async function main(): Promise<number> {
   const results = new Results();
   results.declare(
     STORM_TABLE,
+    COALESCING_TABLE,
     FAN_OUT_TABLE,
     CONNECTIONS_TABLE,
     HEARTBEAT_TABLE,

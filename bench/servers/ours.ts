@@ -36,6 +36,7 @@ function chatOptions(config: ServerConfig): ChatModuleOptions {
         ? jwtAuthenticator({ secret: config.jwtSecret! })
         : (request: { url?: string }) => userFromUrl(request.url),
     heartbeat: config.heartbeat,
+    coalesceWrites: config.coalesce,
     ...(config.redis && { redis: { url: config.redis.url }, nodeId: config.redis.nodeId }),
   };
   return options;

@@ -1,3 +1,6 @@
+/** Our module's `coalesceWrites` option. */
+export type CoalesceSetting = boolean | { maxHoldMs: number };
+
 /** What the harness tells a server process to be, as JSON in its first argument. */
 export interface ServerConfig {
   /** Ping interval and timeout, for the servers that have a heartbeat (all three do). */
@@ -6,6 +9,8 @@ export interface ServerConfig {
   auth: 'query' | 'jwt';
   /** HS256 secret when `auth` is `'jwt'`. */
   jwtSecret?: string;
+  /** Our module's write coalescing; the default when absent. Other systems ignore it. */
+  coalesce?: CoalesceSetting;
   /** Cluster mode: the Redis to join and this node's id. */
   redis?: { url: string; nodeId: string };
 }
