@@ -5,9 +5,14 @@ import { ChatRelayService } from './chat-relay.service.js';
 import { DEMO_CONFIG } from './demo.constants.js';
 import type { DemoConfig } from './demo-config.js';
 import { DemoTokensService } from './demo-tokens.service.js';
+import { PresenceController } from './presence.controller.js';
+import { PresenceService } from './presence.service.js';
 import { UsersController } from './users.controller.js';
 
-/** The demo application: the chat module, a demo login, REST pushes and a chat relay. */
+/**
+ * The demo application: the chat module, a demo login, REST pushes, a chat relay and live
+ * presence for the browser page.
+ */
 @Module({})
 export class AppModule {
   static register(config: DemoConfig): DynamicModule {
@@ -26,8 +31,13 @@ export class AppModule {
           },
         }),
       ],
-      controllers: [AuthController, UsersController],
-      providers: [{ provide: DEMO_CONFIG, useValue: config }, DemoTokensService, ChatRelayService],
+      controllers: [AuthController, UsersController, PresenceController],
+      providers: [
+        { provide: DEMO_CONFIG, useValue: config },
+        DemoTokensService,
+        ChatRelayService,
+        PresenceService,
+      ],
     };
   }
 }

@@ -1,0 +1,66 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import { MessagingService } from '../index.js';
+
+/** The push every connection gets when a user comes online or goes offline. */
+export interface PresenceChange {
+  type: 'presence';
+  user: string;
+  online: boolean;
+}
+
+/**
+ * Live presence for the browser page: when a user's online state changes, every connection gets
+ * `{"type":"presence","user":…,"online":…}`. A user's second device coming or going changes
+ * nothing, so it announces nothing.
+ *
+ * Each connection event only says "look at this user again": the state comes from `isOnline`,
+ * asked after the event, one user's checks strictly in order. So a late answer cannot overwrite a
+ * newer one even when `isOnline` goes over the network, and a replacement (old connection out,
+ * new one in, in one synchronous step) is checked once it is complete and announces nothing.
+ */
+@Injectable()
+export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PresenceService.name);
+  /** Users last announced online. */
+  private readonly announced = new Set<string>();
+  /** The last check queued for each user; the entry goes when it has run. */
+  private readonly checks = new Map<string, Promise<void>>();
+  private subscription: Subscription | undefined;
+
+  constructor(private readonly messaging: MessagingService) {}
+
+  onApplicationBootstrap(): void {
+    this.subscription = this.messaging.connections$.subscribe(({ user }) => this.recheck(user));
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  private recheck(user: string): void {
+    const check = (this.checks.get(user) ?? Promise.resolve())
+      .then(() => this.update(user))
+      .catch((err: unknown) =>
+        this.logger.error(`Presence of ${user} failed: ${(err as Error)?.stack ?? String(err)}`),
+      )
+      .finally(() => {
+        if (this.checks.get(user) === check) this.checks.delete(user);
+      });
+    this.checks.set(user, check);
+  }
+
+  private async update(user: string): Promise<void> {
+    const online = await this.messaging.isOnline(user);
+    if (online === this.announced.has(user)) return;
+    if (online) this.announced.add(user);
+    else this.announced.delete(user);
+    const change: PresenceChange = { type: 'presence', user, online };
+    await this.messaging.broadcast(change);
+  }
+}
