@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { recordedClient, type RecordedClient } from './support/client-recorder.js';
-import { sendWelcome, startScriptedServer, type ScriptedServer } from './support/scripted-server.js';
+import {
+  sendWelcome,
+  startScriptedServer,
+  type ScriptedServer,
+} from './support/scripted-server.js';
 import { waitFor } from './support/wait.js';
 
 const FAST_RETRY = { baseDelayMs: 10, maxDelayMs: 50 };
@@ -115,7 +119,9 @@ describe('ChatClient liveness, against scripted servers', () => {
     server = await startScriptedServer((socket) => {
       sendWelcome(socket, 10_000);
       socket.send('not json');
-      socket.send('{"event":"error","data":{"code":"bad_json","message":"frame is not valid JSON"}}');
+      socket.send(
+        '{"event":"error","data":{"code":"bad_json","message":"frame is not valid JSON"}}',
+      );
       socket.send('{"event":"message","data":"still here"}');
     });
     recorded = recordedClient({ url: server.url });

@@ -92,7 +92,10 @@ describe('ChatClient against the demo gateway', () => {
       assert.ok(value.delayMs >= 0 && value.delayMs < cap, `attempt ${i + 1}: ${value.delayMs}`);
       // The attempt starts (asks for a token) once its delay has passed, not before.
       const waited = frank.tokens[i + 1] - at;
-      assert.ok(waited >= value.delayMs - 1, `attempt ${i + 1} waited ${waited} < ${value.delayMs}`);
+      assert.ok(
+        waited >= value.delayMs - 1,
+        `attempt ${i + 1} waited ${waited} < ${value.delayMs}`,
+      );
     });
     assert.ok(attempts.length >= 4);
 

@@ -10,16 +10,31 @@ describe('backoffDelay', () => {
   });
 
   it('draws uniformly from [0, cap): the random source picks the point', () => {
-    assert.equal(backoffDelay(3, 100, 3000, () => 0), 0);
-    assert.equal(backoffDelay(3, 100, 3000, () => 0.5), 200);
-    assert.equal(backoffDelay(3, 100, 3000, () => 0.999_999), 399);
-    assert.equal(backoffDelay(20, 100, 3000, () => 0.5), 1500);
+    assert.equal(
+      backoffDelay(3, 100, 3000, () => 0),
+      0,
+    );
+    assert.equal(
+      backoffDelay(3, 100, 3000, () => 0.5),
+      200,
+    );
+    assert.equal(
+      backoffDelay(3, 100, 3000, () => 0.999_999),
+      399,
+    );
+    assert.equal(
+      backoffDelay(20, 100, 3000, () => 0.5),
+      1500,
+    );
   });
 
   it('stays within the bounds with the real random source', () => {
     for (let attempt = 1; attempt <= 12; attempt++) {
       const delay = backoffDelay(attempt, 50, 1000);
-      assert.ok(delay >= 0 && delay < backoffCap(attempt, 50, 1000), `attempt ${attempt}: ${delay}`);
+      assert.ok(
+        delay >= 0 && delay < backoffCap(attempt, 50, 1000),
+        `attempt ${attempt}: ${delay}`,
+      );
     }
   });
 });

@@ -320,9 +320,13 @@ export class ChatClient<M = unknown> {
             'socket_error',
             `ChatClient: WebSocket error${typeof event.message === 'string' ? `: ${event.message}` : ''}`,
           )
-        : new ChatClientError('handshake_refused', `ChatClient: handshake refused: HTTP ${status}`, {
-            status,
-          }),
+        : new ChatClientError(
+            'handshake_refused',
+            `ChatClient: handshake refused: HTTP ${status}`,
+            {
+              status,
+            },
+          ),
     );
   }
 

@@ -8,7 +8,10 @@ describe('server frames', () => {
       event: 'message',
       data: [1],
     });
-    assert.deepEqual(parseEnvelope('{"event":"heartbeat"}'), { event: 'heartbeat', data: undefined });
+    assert.deepEqual(parseEnvelope('{"event":"heartbeat"}'), {
+      event: 'heartbeat',
+      data: undefined,
+    });
     for (const text of ['', '{', 'null', '[]', '"x"', '{"event":""}', '{"event":7}', '{}']) {
       assert.equal(parseEnvelope(text), undefined, text);
     }
@@ -21,7 +24,10 @@ describe('server frames', () => {
       heartbeatIntervalMs: 50,
     });
     for (const interval of [undefined, 0, -5, Number.NaN, '50', Infinity]) {
-      const welcome = readWelcome({ user: 'u', connectionId: 'c', heartbeatIntervalMs: interval }, 9);
+      const welcome = readWelcome(
+        { user: 'u', connectionId: 'c', heartbeatIntervalMs: interval },
+        9,
+      );
       assert.equal(welcome?.heartbeatIntervalMs, 9, String(interval));
     }
     assert.equal(readWelcome({ user: 'u' }, 9), undefined);

@@ -25,7 +25,9 @@ export function parseEnvelope(text: string): Envelope | undefined {
  */
 export function readWelcome(data: unknown, fallbackIntervalMs: number): Welcome | undefined {
   if (data === null || typeof data !== 'object') return undefined;
-  const { user, connectionId, heartbeatIntervalMs } = data as Partial<Record<keyof Welcome, unknown>>;
+  const { user, connectionId, heartbeatIntervalMs } = data as Partial<
+    Record<keyof Welcome, unknown>
+  >;
   if (typeof user !== 'string' || typeof connectionId !== 'string') return undefined;
   const usable =
     typeof heartbeatIntervalMs === 'number' &&

@@ -18,7 +18,8 @@ export interface WebAssets {
 export function findWebAssets(): WebAssets | undefined {
   const root = packageRoot(dirname(fileURLToPath(import.meta.url)));
   const assets = { page: join(root, 'dist/demo/page'), client: join(root, 'dist/client') };
-  const built = existsSync(join(assets.page, 'index.html')) && existsSync(join(assets.client, 'index.js'));
+  const built =
+    existsSync(join(assets.page, 'index.html')) && existsSync(join(assets.client, 'index.js'));
   return built ? assets : undefined;
 }
 

@@ -82,8 +82,10 @@ function connect(user: string, roster: PresenceRoster, firstToken?: string): voi
   });
   client = current;
   ui.reconnect.hidden = true;
+  let welcomes = 0;
   current.on('welcome', () => {
     setStatus('connected', `Connected as ${user}`);
+    if (++welcomes > 1) ui.messages.note('Reconnected');
     ui.messages.flushed();
     roster
       .reload(fetchOnlineUsers)
@@ -144,5 +146,7 @@ function send(to: string, text: string): void {
 
 function setStatus(state: Status, text: string): void {
   ui.status.dataset.state = state;
+  // Styles dim what may be out of date while not connected.
+  ui.chat.dataset.state = state;
   ui.status.textContent = text;
 }
