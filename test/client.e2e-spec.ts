@@ -226,32 +226,3 @@ describe('ChatClient against the demo gateway', () => {
     assert.equal(nina.tokens.length, 1);
   });
 });
-
-describe('ChatClient options', () => {
-  it('names the option that cannot work', () => {
-    const make = (options: object) => () =>
-      new ChatClient({ url: 'ws://127.0.0.1:1/ws', WebSocket: class {} as any, ...options });
-    assert.throws(make({ url: 'ftp://x/ws' }), /option "url" must be a ws:\/\/ or wss:\/\/ URL/);
-    assert.throws(make({ url: 'not a url' }), /option "url" is not a valid URL/);
-    assert.throws(make({ token: 't', getToken: () => 't' }), /"token" and "getToken" exclude/);
-    assert.throws(make({ reconnect: { baseDelayMs: 0 } }), /"reconnect.baseDelayMs" must be/);
-    assert.throws(
-      make({ reconnect: { baseDelayMs: 1000, maxDelayMs: 10 } }),
-      /"reconnect.maxDelayMs" must be an integer >= 1000, got 10/,
-    );
-    assert.throws(make({ heartbeatTimeoutMs: 1.5 }), /"heartbeatTimeoutMs"/);
-    assert.throws(make({ whileDisconnected: 'drop' }), /"whileDisconnected" must be 'queue'/);
-    assert.throws(
-      () => new ChatClient({ url: 'ws://127.0.0.1:1/ws' }),
-      /no WebSocket implementation. Pass one as option "WebSocket"/,
-    );
-  });
-
-  it('refuses reserved, empty and unserializable frames', () => {
-    const client = new ChatClient({ url: 'ws://127.0.0.1:1/ws', WebSocket: class {} as any });
-    assert.throws(() => client.emit('heartbeat'), /reserved/);
-    assert.throws(() => client.emit(''), /non-empty/);
-    assert.throws(() => client.emit('x', 10n), TypeError);
-    assert.equal(client.queued, 0);
-  });
-});

@@ -190,7 +190,6 @@ export class ChatClient<M = unknown> {
       }
     } catch (err) {
       if (generation !== this.generation) return;
-      clearTimeout(this.connectTimer);
       this.failedBeforeDial(
         new ChatClientError('token_failed', `ChatClient: ${messageOf(err)}`, { cause: err }),
       );
@@ -214,6 +213,7 @@ export class ChatClient<M = unknown> {
 
   /** An attempt failed before it had a socket, so no close event: report it and retry. */
   private failedBeforeDial(error: ChatClientError): void {
+    clearTimeout(this.connectTimer);
     this.listeners.dispatch('error', error);
     // An error listener may have called close().
     if (this.currentState !== 'closed') this.retry();
@@ -226,10 +226,9 @@ export class ChatClient<M = unknown> {
     try {
       socket = new this.options.WebSocket(url.href);
     } catch (err) {
-      // The constructor only throws for a URL or port it will never accept: retrying cannot help.
-      this.stop();
-      this.listeners.dispatch(
-        'error',
+      // Not expected once the options have checked the URL; if an implementation throws anyway,
+      // it is a failed attempt like any other, retried at most every maxDelayMs.
+      this.failedBeforeDial(
         new ChatClientError('socket_error', `ChatClient: ${messageOf(err)}`, { cause: err }),
       );
       return;
@@ -311,23 +310,8 @@ export class ChatClient<M = unknown> {
 
   /** An error event of the current socket; its close event follows and decides what happens. */
   private failed(event: { message?: unknown }): void {
-    const status = refusedHandshakeStatus(event);
-    this.refusedStatus = status;
-    this.listeners.dispatch(
-      'error',
-      status === undefined
-        ? new ChatClientError(
-            'socket_error',
-            `ChatClient: WebSocket error${typeof event.message === 'string' ? `: ${event.message}` : ''}`,
-          )
-        : new ChatClientError(
-            'handshake_refused',
-            `ChatClient: handshake refused: HTTP ${status}`,
-            {
-              status,
-            },
-          ),
-    );
+    this.refusedStatus = refusedHandshakeStatus(event);
+    this.listeners.dispatch('error', socketError(event.message, this.refusedStatus));
   }
 
   /** Gives up on the current socket, which looks open but is not answering, and retries. */
@@ -378,6 +362,20 @@ export class ChatClient<M = unknown> {
     this.outbox.drain();
     this.currentState = 'closed';
   }
+}
+
+function socketError(message: unknown, status: number | undefined): ChatClientError {
+  if (status !== undefined) {
+    return new ChatClientError(
+      'handshake_refused',
+      `ChatClient: handshake refused: HTTP ${status}`,
+      {
+        status,
+      },
+    );
+  }
+  const detail = typeof message === 'string' ? `: ${message}` : '';
+  return new ChatClientError('socket_error', `ChatClient: WebSocket error${detail}`);
 }
 
 function messageOf(err: unknown): string {
