@@ -118,10 +118,17 @@ describe('browser chat page (Chromium)', () => {
         .locator('#status[data-state="reconnecting"]', { hasText: /attempt [2-9]/ })
         .waitFor();
     }
+    // Bob writes while offline: the client queues it and sends it after the next welcome.
+    await send(bob, 'alice', 'Written during the outage');
+    await message(bob, 'outgoing', 'queued until reconnected').waitFor();
     await demo.start();
     await connected(alice, 'alice');
     await connected(bob, 'bob');
     const outageEnd = Date.now();
+    // Whether alice was back first decides which; either way the relay answered it.
+    await message(bob, 'outgoing', 'Written during the outage')
+      .locator('.meta', { hasText: /delivered|alice is offline/ })
+      .waitFor();
     await send(bob, 'alice', 'Still there after the restart?');
     await message(alice, 'incoming', 'Still there after the restart?').waitFor();
     await waitFor(async () => (await onlineUsers(alice)).join() === 'alice,bob');

@@ -23,16 +23,18 @@ describe('ChatClient liveness, against scripted servers', () => {
 
   it('sends heartbeats at the welcome interval, and a server that answers keeps the connection', async () => {
     server = await startScriptedServer((socket) => {
-      sendWelcome(socket, 30);
+      sendWelcome(socket, 25);
       socket.on('message', (data) => {
         if (String(data) === HEARTBEAT) socket.send('{"event":"heartbeat","data":{"ts":1}}');
       });
     });
-    recorded = recordedClient({ url: server.url, heartbeatTimeoutMs: 60, reconnect: FAST_RETRY });
+    // The timeout is generous so that a busy machine cannot fake a dead connection.
+    recorded = recordedClient({ url: server.url, heartbeatTimeoutMs: 250, reconnect: FAST_RETRY });
     recorded.client.connect();
     await recorded.nth('welcome', 1);
-    // Ten heartbeats take 300 ms, five heartbeat timeouts.
-    await waitFor(() => server!.received.filter((frame) => frame === HEARTBEAT).length >= 10);
+    // Fifteen heartbeats take 375 ms: past the first one's deadline (25 + 250 ms), so this only
+    // passes if the answers count.
+    await waitFor(() => server!.received.filter((frame) => frame === HEARTBEAT).length >= 15);
     assert.equal(recorded.of('close').length, 0);
     assert.equal(server.sockets.length, 1);
     assert.equal(recorded.client.state, 'connected');
@@ -75,7 +77,7 @@ describe('ChatClient liveness, against scripted servers', () => {
     let calls = 0;
     recorded = recordedClient({
       url: server.url,
-      connectTimeoutMs: 100,
+      connectTimeoutMs: 300,
       reconnect: FAST_RETRY,
       getToken: () => (++calls === 1 ? new Promise<string>(() => undefined) : 'second'),
     });

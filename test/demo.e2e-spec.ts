@@ -153,6 +153,19 @@ describe('demo application', () => {
     await frank.close();
   });
 
+  it('echoes the id of a chat frame in its answer, whichever answer comes first', async () => {
+    const olaf = await connect('olaf');
+    olaf.send({ event: 'chat', data: { id: 'm1', to: 'erin', text: 'hi' } });
+    olaf.send({ event: 'chat', data: { id: 'm2', to: 'erin', text: '' } });
+    olaf.send({ event: 'chat', data: { id: 'x'.repeat(65), to: 'erin', text: 'hi' } });
+    const answers = [await nextPush(olaf), await nextPush(olaf), await nextPush(olaf)];
+    const byId = (id: string | undefined) => answers.find(({ data }) => data.id === id)?.data;
+    assert.equal(byId('m1').type, 'chat:sent');
+    assert.equal(byId('m2').type, 'rejected');
+    assert.match(byId(undefined).reason, /"id" must be a string of at most 64 characters/);
+    await olaf.close();
+  });
+
   it("a second connection of the same user replaces the first with 4000 (default 'single')", async () => {
     const first = await connect('gina');
     const second = await connect('gina');

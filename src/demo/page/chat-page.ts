@@ -132,14 +132,15 @@ function closed({ code, reason, willReconnect }: CloseInfo): void {
 
 function send(to: string, text: string): void {
   if (!client || !to || text.trim() === '') return;
+  const id = ui.messages.nextId();
   let how: 'sent' | 'queued';
   try {
-    how = client.emit('chat', { to, text });
+    how = client.emit('chat', { id, to, text });
   } catch (err) {
     ui.messages.note(`Not sent: ${messageOf(err)}`);
     return;
   }
-  ui.messages.outgoing(to, text, how);
+  ui.messages.outgoing(id, to, text, how);
   ui.text.value = '';
   ui.text.focus();
 }

@@ -10,6 +10,8 @@ export interface ChatMessage {
 
 export interface ChatSent {
   type: 'chat:sent';
+  /** The `id` of the chat frame this acknowledges. */
+  id?: string;
   to: string;
   delivered: number;
   ts: number;
@@ -17,6 +19,8 @@ export interface ChatSent {
 
 export interface ChatRejected {
   type: 'rejected';
+  /** The `id` of the chat frame this rejects. */
+  id?: string;
   event: string;
   reason: string;
 }
