@@ -11,7 +11,7 @@ import { waitFor } from './support/wait.js';
 const FAST_RETRY = { baseDelayMs: 10, maxDelayMs: 50 };
 const HEARTBEAT = '{"event":"heartbeat"}';
 
-describe('ChatClient liveness, against scripted servers', () => {
+describe('ChatClient against scripted servers', () => {
   let server: ScriptedServer | undefined;
   let recorded: RecordedClient | undefined;
 
@@ -115,6 +115,32 @@ describe('ChatClient liveness, against scripted servers', () => {
     assert.equal(close.value.willReconnect, false);
     assert.equal(recorded.client.state, 'closed');
     assert.equal(server.refused, 1);
+  });
+
+  it('reconnects with a fresh token after 4001 (token expired) and stops after 4003 (kicked)', async () => {
+    server = await startScriptedServer((socket, request) => {
+      sendWelcome(socket, 10_000);
+      const token = new URL(request.url ?? '/', 'http://x').searchParams.get('token');
+      socket.close(token === 'token-1' ? 4001 : 4003, token === 'token-1' ? 'expired' : 'kicked');
+    });
+    let issued = 0;
+    recorded = recordedClient({
+      url: server.url,
+      reconnect: FAST_RETRY,
+      getToken: () => `token-${++issued}`,
+    });
+    recorded.client.connect();
+    const last = await recorded.nth('close', 2);
+    assert.deepEqual(
+      recorded.of('close').map(({ value }) => [value.code, value.willReconnect]),
+      [
+        [4001, true],
+        [4003, false],
+      ],
+    );
+    assert.equal(last.value.reason, 'kicked');
+    assert.equal(issued, 2);
+    assert.equal(recorded.client.state, 'closed');
   });
 
   it('reports a frame that is not JSON and keeps the connection', async () => {

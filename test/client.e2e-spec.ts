@@ -176,6 +176,24 @@ describe('ChatClient against the demo gateway', () => {
     assert.equal(ivy.client.state, 'closed');
   });
 
+  it('after a close for sending too fast (1008), waits at least half the longest delay', async () => {
+    const rex = clientOf('rex');
+    rex.client.connect();
+    await rex.nth('welcome', 1);
+    // The demo keeps the gateway's default rate limit: 30 frames a second, bursts of 60.
+    for (let i = 0; i < 300; i++) rex.client.emit('spam', i);
+    const close = await rex.nth('close', 1);
+    assert.equal(close.value.code, 1008);
+    assert.equal(close.value.willReconnect, true);
+    assert.ok(rex.of('error').some(({ value }) => value.serverCode === 'rate_limited'));
+    const { delayMs } = (await rex.nth('reconnecting', 1)).value;
+    assert.ok(
+      delayMs >= FAST_RETRY.maxDelayMs / 2 && delayMs < FAST_RETRY.maxDelayMs,
+      `${delayMs}`,
+    );
+    await rex.nth('welcome', 2);
+  });
+
   it('queues frames emitted while disconnected and sends them, in order, after the welcome', async () => {
     const kim = clientOf('kim');
     kim.client.connect();

@@ -6,7 +6,8 @@ import { createDemoApp } from '../src/demo/create-demo-app.js';
 import { loadDemoConfig } from '../src/demo/demo-config.js';
 import { CloseCode } from '../src/index.js';
 import { startDemoProcess } from './support/demo-process.js';
-import { refusedStatus, TestClient, type Frame } from './support/test-client.js';
+import { nextPush } from './support/demo-pushes.js';
+import { refusedStatus, TestClient } from './support/test-client.js';
 import { waitFor } from './support/wait.js';
 
 describe('demo application', () => {
@@ -166,11 +167,53 @@ describe('demo application', () => {
     await olaf.close();
   });
 
+  it('GET /metrics serves the gateway and process metrics; GET /health says ready', async () => {
+    const client = await connect('mona');
+    const metrics = await fetch(`http://${base}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await metrics.text();
+    assert.match(text, /^chat_connections [1-9]/m);
+    assert.match(text, /^process_resident_memory_bytes /m);
+
+    const health = await fetch(`http://${base}/health`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), {
+      live: true,
+      ready: true,
+      shuttingDown: false,
+      backplane: 'none',
+      connections: 1,
+    });
+    assert.deepEqual(await (await fetch(`http://${base}/health/live`)).json(), { live: true });
+    await client.close();
+  });
+
   it("a second connection of the same user replaces the first with 4000 (default 'single')", async () => {
     const first = await connect('gina');
     const second = await connect('gina');
     assert.equal((await first.closed).code, CloseCode.Replaced);
     await second.close();
+  });
+});
+
+describe('demo readiness during shutdown', () => {
+  it('GET /health answers 503 while connections drain', async () => {
+    const app = await createDemoApp(loadDemoConfig({ CHAT_AUTH: 'query' }), false);
+    await app.listen(0, '127.0.0.1');
+    const base = `127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const lingering = await TestClient.connectAndWelcome(`ws://${base}/ws?user=linger`);
+    // It does not answer the close frame, so the drain waits for it.
+    lingering.socket.pause();
+    const closing = app.close();
+    const health = await waitFor(async () => {
+      const response = await fetch(`http://${base}/health`);
+      return response.status === 503 ? ((await response.json()) as any) : undefined;
+    });
+    assert.equal(health.shuttingDown, true);
+    assert.equal(health.ready, false);
+    lingering.socket.resume();
+    await closing;
   });
 });
 
@@ -206,11 +249,3 @@ describe('demo as an OS process (what npm start runs)', () => {
     );
   });
 });
-
-/** The next push other than a presence change (the demo announces every user coming and going). */
-async function nextPush(client: TestClient): Promise<Frame> {
-  for (;;) {
-    const frame = await client.next('message');
-    if (frame.data?.type !== 'presence') return frame;
-  }
-}

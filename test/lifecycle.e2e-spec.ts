@@ -42,6 +42,37 @@ describe('shutdown', () => {
   });
 });
 
+describe('shutdown under load', () => {
+  it('closes 100 clients with 1001 while pushes are in flight, and none sees a reset', async () => {
+    const chat = await startChatApp();
+    const clients = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => TestClient.connectAndWelcome(chat.wsUrl(`busy-${i}`))),
+    );
+    const resets: Error[] = [];
+    for (const client of clients) client.socket.on('error', (err) => resets.push(err));
+
+    let pushing = true;
+    const pushLoop = async () => {
+      for (let i = 0; pushing; i++) {
+        await chat.messaging.broadcast({ i, padding: 'x'.repeat(512) });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    const pushes = pushLoop();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await chat.close();
+    pushing = false;
+    await pushes;
+
+    for (const client of clients) {
+      assert.equal((await client.closed).code, CloseCode.GoingAway);
+      assert.ok(client.framesOf('message').length > 0, 'pushes were in flight');
+    }
+    assert.deepEqual(resets, []);
+    assert.equal(chat.registry.size, 0);
+  });
+});
+
 describe('ChatModule.forRootAsync', () => {
   const CONFIG = Symbol('config');
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffCap, backoffDelay } from './backoff.js';
+import { backoffCap, backoffDelay, slowDownDelay } from './backoff.js';
 
 describe('backoffDelay', () => {
   it('doubles the window from the base up to the maximum', () => {
@@ -36,5 +36,16 @@ describe('backoffDelay', () => {
         `attempt ${attempt}: ${delay}`,
       );
     }
+  });
+
+  it('waits at least half the maximum when asked to slow down', () => {
+    assert.equal(
+      slowDownDelay(30_000, () => 0),
+      15_000,
+    );
+    assert.equal(
+      slowDownDelay(30_000, () => 0.999_999),
+      29_999,
+    );
   });
 });

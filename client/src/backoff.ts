@@ -20,3 +20,11 @@ export function backoffCap(attempt: number, baseDelayMs: number, maxDelayMs: num
   // 2 ** 1024 is Infinity, which Math.min turns back into maxDelayMs, so no attempt overflows.
   return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, attempt - 1));
 }
+
+/**
+ * The delay after the server asked the client to slow down: a random time in
+ * `[maxDelayMs / 2, maxDelayMs)`, long whatever the attempt, still spread out.
+ */
+export function slowDownDelay(maxDelayMs: number, random: () => number = Math.random): number {
+  return Math.floor(maxDelayMs / 2 + (random() * maxDelayMs) / 2);
+}

@@ -19,7 +19,7 @@ describe('resolveChatClientOptions', () => {
     assert.equal(options.connectTimeoutMs, 10_000);
     assert.equal(options.heartbeatTimeoutMs, 10_000);
     assert.equal(options.whileDisconnected, 'queue');
-    assert.equal(options.maxQueued, 100);
+    assert.equal(options.maxQueued, 50);
   });
 
   it('turns http(s) into ws(s), drops the fragment, and serves a fixed token as getToken', async () => {

@@ -53,8 +53,9 @@ export interface ChatClientOptions {
    */
   whileDisconnected?: 'queue' | 'reject';
   /**
-   * Most frames kept while disconnected; `emit()` beyond it throws `queue_full`.
-   * @default 100
+   * Most frames kept while disconnected; `emit()` beyond it throws `queue_full`. They are sent at
+   * once on reconnect, so keep it below the server's `rateLimit.burst` (60 by default).
+   * @default 50
    */
   maxQueued?: number;
 }
@@ -108,7 +109,7 @@ export function resolveChatClientOptions(options: ChatClientOptions): ResolvedCh
     connectTimeoutMs: integer('connectTimeoutMs', options.connectTimeoutMs, 10_000, 1),
     heartbeatTimeoutMs: integer('heartbeatTimeoutMs', options.heartbeatTimeoutMs, 10_000, 1),
     whileDisconnected,
-    maxQueued: integer('maxQueued', options.maxQueued, 100, 1),
+    maxQueued: integer('maxQueued', options.maxQueued, 50, 1),
   };
 }
 

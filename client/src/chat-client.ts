@@ -1,4 +1,4 @@
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, slowDownDelay } from './backoff.js';
 import { ChatClientError } from './chat-client-error.js';
 import type {
   ChatClientEvents,
@@ -14,7 +14,7 @@ import {
 import { Heartbeat } from './heartbeat.js';
 import { Listeners, type Listener } from './listeners.js';
 import { Outbox } from './outbox.js';
-import { shouldReconnect, shouldRetryHandshake } from './retry-policy.js';
+import { afterClose, afterRefusedHandshake, type AfterClose } from './retry-policy.js';
 import { parseEnvelope, readServerError, readWelcome } from './server-frames.js';
 import { OPEN, refusedHandshakeStatus, type WebSocketLike } from './web-socket.js';
 
@@ -250,10 +250,12 @@ export class ChatClient<M = unknown> {
       if (socket !== this.socket) return;
       const status = this.refusedStatus;
       if (status === undefined) {
-        this.ended({ code, reason, willReconnect: shouldReconnect(code) });
+        this.ended({ code, reason }, afterClose(code));
       } else {
-        const willReconnect = shouldRetryHandshake(status);
-        this.ended({ code, reason: reason || `handshake refused: HTTP ${status}`, willReconnect });
+        this.ended(
+          { code, reason: reason || `handshake refused: HTTP ${status}` },
+          afterRefusedHandshake(status),
+        );
       }
     });
   }
@@ -318,26 +320,29 @@ export class ChatClient<M = unknown> {
   private abandon(reason: string): void {
     const socket = this.socket;
     if (!socket) return;
-    this.ended({ code: ABNORMAL_CLOSURE, reason, willReconnect: true });
+    this.ended({ code: ABNORMAL_CLOSURE, reason }, 'retry');
     socket.close(NORMAL_CLOSURE);
   }
 
-  /** The current socket ended: report it, then retry or stop. */
-  private ended(info: CloseInfo): void {
+  /** The current socket ended: report it, then retry or stop as `next` says. */
+  private ended(info: Omit<CloseInfo, 'willReconnect'>, next: AfterClose): void {
     this.release();
-    if (info.willReconnect) {
-      this.currentState = 'reconnecting';
-    } else {
+    if (next === 'stop') {
       this.stop();
+    } else {
+      this.currentState = 'reconnecting';
     }
-    this.listeners.dispatch('close', info);
+    this.listeners.dispatch('close', { ...info, willReconnect: next !== 'stop' });
     // A close listener may have called close().
-    if (this.currentState === 'reconnecting') this.retry();
+    if (this.currentState === 'reconnecting') this.retry(next === 'slow-down');
   }
 
-  private retry(): void {
+  private retry(slowDown = false): void {
     this.attempt++;
-    const delayMs = backoffDelay(this.attempt, this.options.baseDelayMs, this.options.maxDelayMs);
+    const { baseDelayMs, maxDelayMs } = this.options;
+    const delayMs = slowDown
+      ? slowDownDelay(maxDelayMs)
+      : backoffDelay(this.attempt, baseDelayMs, maxDelayMs);
     this.currentState = 'reconnecting';
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;

@@ -13,5 +13,9 @@ export {
   type ChatClientErrorDetails,
 } from './chat-client-error.js';
 export type { Listener } from './listeners.js';
-export { FINAL_CLOSE_CODES, FINAL_HANDSHAKE_STATUSES } from './retry-policy.js';
+export {
+  FINAL_CLOSE_CODES,
+  FINAL_HANDSHAKE_STATUSES,
+  SLOW_DOWN_CLOSE_CODES,
+} from './retry-policy.js';
 export type { WebSocketConstructor, WebSocketLike } from './web-socket.js';

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
+import { MemoryTransport } from '../index.js';
 import { DEFAULT_CHAT_OPTIONS, resolveChatOptions } from './chat-options.js';
 import type { ChatModuleOptions } from './interfaces/chat-options.interface.js';
 
@@ -7,7 +9,10 @@ const authenticate = () => null;
 
 describe('resolveChatOptions', () => {
   it('fills in every default', () => {
-    assert.deepEqual(resolveChatOptions({ authenticate }), {
+    const { nodeId, originAllowed, ...resolved } = resolveChatOptions({ authenticate });
+    assert.equal(typeof originAllowed, 'function');
+    assert.match(nodeId, new RegExp(`^${hostname().replace(/[.]/g, '\\.')}-[0-9a-f]{8}$`));
+    assert.deepEqual(resolved, {
       authenticate,
       path: '/ws',
       maxConnectionsPerUser: 1,
@@ -15,7 +20,31 @@ describe('resolveChatOptions', () => {
       backpressure: { highWaterMarkBytes: 1_048_576, policy: 'drop' },
       maxPayloadBytes: 65_536,
       shutdownGraceMs: 5_000,
+      clusterTimeoutMs: 3_000,
+      redis: undefined,
+      transport: undefined,
+      rateLimit: { messagesPerSecond: 30, burst: 60 },
+      limits: {
+        maxConnections: Infinity,
+        maxConnectionsPerAddress: Infinity,
+        userConnectsPerMinute: Infinity,
+        handshakeTimeoutMs: 10_000,
+      },
+      perMessageDeflate: false,
+      closeOnTokenExpiry: false,
+      metrics: undefined,
     });
+  });
+
+  it('turns the rate limit off with false', () => {
+    assert.equal(resolveChatOptions({ authenticate, rateLimit: false }).rateLimit, undefined);
+  });
+
+  it('makes the node id unique per module, after the given name', () => {
+    const first = resolveChatOptions({ authenticate, nodeId: 'edge-1' }).nodeId;
+    const second = resolveChatOptions({ authenticate, nodeId: 'edge-1' }).nodeId;
+    assert.match(first, /^edge-1-[0-9a-f]{8}$/);
+    assert.notEqual(first, second);
   });
 
   it('keeps a default where a nested field is given as undefined', () => {
@@ -80,6 +109,28 @@ describe('resolveChatOptions', () => {
       'a negative grace',
       { shutdownGraceMs: -5 },
       /option "shutdownGraceMs" must be an integer >= 0/,
+    ],
+    [
+      'a zero cluster timeout',
+      { clusterTimeoutMs: 0 },
+      /option "clusterTimeoutMs" must be an integer >= 1/,
+    ],
+    ['a node id with spaces', { nodeId: 'my node' }, /option "nodeId" must be 1 to 64 letters/],
+    ['redis without url or options', { redis: {} }, /option "redis" must give "url" or "options"/],
+    [
+      'a redis url of another scheme',
+      { redis: { url: 'http://x' } },
+      /option "redis.url" must start with 'redis:\/\/'/,
+    ],
+    [
+      'a zero node TTL',
+      { redis: { url: 'redis://x', nodeTtlMs: 0 } },
+      /option "redis.nodeTtlMs" must be an integer >= 1/,
+    ],
+    [
+      'both redis and transport',
+      { redis: { url: 'redis://x' }, transport: new MemoryTransport() },
+      /option "transport" cannot be combined with "redis"/,
     ],
   ];
   for (const [what, options, message] of invalid) {

@@ -1,8 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type {
   Authenticator,
   BackpressurePolicy,
   ChatModuleOptions,
 } from './interfaces/chat-options.interface.js';
+import type { ChatTransport } from './interfaces/chat-transport.interface.js';
+import { originPolicy, type OriginCheck } from './security/origin-policy.js';
+import type { Registry } from 'prom-client';
+import type { PerMessageDeflateOptions } from 'ws';
+import type { RedisTransportOptions } from './transports/redis.transport.js';
 
 /** @internal The options with every default applied, as the providers use them. */
 export interface ResolvedChatOptions {
@@ -14,12 +21,47 @@ export interface ResolvedChatOptions {
   backpressure: { highWaterMarkBytes: number; policy: BackpressurePolicy };
   maxPayloadBytes: number;
   shutdownGraceMs: number;
+  originAllowed: OriginCheck;
+  /** Undefined when the rate limit is off. */
+  rateLimit: { messagesPerSecond: number; burst: number } | undefined;
+  /** `Infinity` where a limit is off. */
+  limits: {
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
+    userConnectsPerMinute: number;
+    handshakeTimeoutMs: number;
+  };
+  perMessageDeflate: boolean | PerMessageDeflateOptions;
+  closeOnTokenExpiry: boolean;
+  /** Undefined when metrics are off. */
+  metrics: { prefix: string; registry: Registry | undefined } | undefined;
+  /** The node id: the given or default name plus a random suffix unique to this process. */
+  nodeId: string;
+  clusterTimeoutMs: number;
+  redis: RedisTransportOptions | undefined;
+  transport: ChatTransport | undefined;
 }
 
 /** @internal The single place where defaults live. */
 export const DEFAULT_CHAT_OPTIONS: Readonly<
-  Required<Omit<ChatModuleOptions, 'authenticate' | 'heartbeat' | 'backpressure'>> &
-    Pick<ResolvedChatOptions, 'heartbeat' | 'backpressure'>
+  Required<
+    Omit<
+      ChatModuleOptions,
+      | 'authenticate'
+      | 'heartbeat'
+      | 'backpressure'
+      | 'redis'
+      | 'transport'
+      | 'nodeId'
+      | 'allowedOrigins'
+      | 'rateLimit'
+      | 'limits'
+      | 'metrics'
+    >
+  > &
+    Pick<ResolvedChatOptions, 'heartbeat' | 'backpressure' | 'limits'> & {
+      rateLimit: NonNullable<ResolvedChatOptions['rateLimit']>;
+    }
 > = {
   path: '/ws',
   connectionsPerUser: 'single',
@@ -27,6 +69,17 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<
   backpressure: { highWaterMarkBytes: 1024 * 1024, policy: 'drop' },
   maxPayloadBytes: 64 * 1024,
   shutdownGraceMs: 5_000,
+  clusterTimeoutMs: 3_000,
+  requireOrigin: false,
+  rateLimit: { messagesPerSecond: 30, burst: 60 },
+  limits: {
+    maxConnections: Infinity,
+    maxConnectionsPerAddress: Infinity,
+    userConnectsPerMinute: Infinity,
+    handshakeTimeoutMs: 10_000,
+  },
+  perMessageDeflate: false,
+  closeOnTokenExpiry: false,
 };
 
 /**
@@ -55,6 +108,27 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
     backpressure: withDefaults(DEFAULT_CHAT_OPTIONS.backpressure, options.backpressure),
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_CHAT_OPTIONS.maxPayloadBytes,
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_CHAT_OPTIONS.shutdownGraceMs,
+    nodeId: `${options.nodeId ?? hostname()}-${randomBytes(4).toString('hex')}`,
+    clusterTimeoutMs: options.clusterTimeoutMs ?? DEFAULT_CHAT_OPTIONS.clusterTimeoutMs,
+    redis: options.redis,
+    transport: options.transport,
+    originAllowed: originPolicy(
+      options.allowedOrigins,
+      options.requireOrigin ?? DEFAULT_CHAT_OPTIONS.requireOrigin,
+    ),
+    rateLimit:
+      options.rateLimit === false
+        ? undefined
+        : withDefaults(DEFAULT_CHAT_OPTIONS.rateLimit, options.rateLimit),
+    limits: withDefaults(DEFAULT_CHAT_OPTIONS.limits, options.limits),
+    perMessageDeflate: options.perMessageDeflate ?? DEFAULT_CHAT_OPTIONS.perMessageDeflate,
+    closeOnTokenExpiry: options.closeOnTokenExpiry ?? DEFAULT_CHAT_OPTIONS.closeOnTokenExpiry,
+    metrics: options.metrics
+      ? {
+          prefix: (options.metrics === true ? undefined : options.metrics.prefix) ?? 'chat_',
+          registry: options.metrics === true ? undefined : options.metrics.registry,
+        }
+      : undefined,
   };
 
   if (
@@ -86,6 +160,34 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
   }
   positiveInteger('maxPayloadBytes', resolved.maxPayloadBytes);
   nonNegativeInteger('shutdownGraceMs', resolved.shutdownGraceMs);
+  positiveInteger('clusterTimeoutMs', resolved.clusterTimeoutMs);
+  if (resolved.rateLimit) {
+    positiveInteger('rateLimit.messagesPerSecond', resolved.rateLimit.messagesPerSecond);
+    positiveInteger('rateLimit.burst', resolved.rateLimit.burst);
+  }
+  for (const name of [
+    'maxConnections',
+    'maxConnectionsPerAddress',
+    'userConnectsPerMinute',
+  ] as const) {
+    const value = resolved.limits[name];
+    if (value !== Infinity) positiveInteger(`limits.${name}`, value);
+  }
+  positiveInteger('limits.handshakeTimeoutMs', resolved.limits.handshakeTimeoutMs);
+  if (options.nodeId !== undefined && !/^[\w.:-]{1,64}$/.test(options.nodeId)) {
+    throw invalid('nodeId', 'must be 1 to 64 letters, digits or _ . : -', options.nodeId);
+  }
+  if (resolved.redis && resolved.transport) {
+    throw invalid('transport', 'cannot be combined with "redis"; give one of them', 'both');
+  }
+  if (resolved.redis) validateRedis(resolved.redis);
+  if (resolved.metrics && !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(resolved.metrics.prefix)) {
+    throw invalid(
+      'metrics.prefix',
+      'must be a valid Prometheus metric name prefix',
+      resolved.metrics.prefix,
+    );
+  }
   return resolved;
 }
 
@@ -96,6 +198,19 @@ function withDefaults<T extends object>(defaults: T, given: Partial<T> | undefin
     if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
   }
   return merged;
+}
+
+function validateRedis(redis: RedisTransportOptions): void {
+  if (typeof redis !== 'object' || (redis.url === undefined && redis.options === undefined)) {
+    throw invalid('redis', 'must give "url" or "options"', redis);
+  }
+  if (redis.url !== undefined && !/^rediss?:\/\//.test(redis.url)) {
+    throw invalid('redis.url', "must start with 'redis://' or 'rediss://'", redis.url);
+  }
+  if (redis.nodeTtlMs !== undefined) positiveInteger('redis.nodeTtlMs', redis.nodeTtlMs);
+  if (redis.connectTimeoutMs !== undefined) {
+    positiveInteger('redis.connectTimeoutMs', redis.connectTimeoutMs);
+  }
 }
 
 function connectionsLimit(value: 'single' | number): number {

@@ -16,8 +16,8 @@ export function isChatServer(server: unknown): boolean {
 /**
  * The WebSocket adapter the chat gateway needs; install it with
  * `app.useWebSocketAdapter(new ChatWsAdapter(app))`. For the chat gateway it builds a `ws` server
- * on the application's HTTP server, at the path from the module options, that authenticates each
- * handshake before upgrading it and enforces the payload limit. Every other gateway of the
+ * on the application's HTTP server, at the path from the module options, that checks each
+ * handshake (origin, limits, authentication) before upgrading it and enforces the payload limits. Every other gateway of the
  * application is served exactly as by Nest's `WsAdapter`.
  */
 export class ChatWsAdapter extends WsAdapter {
@@ -38,6 +38,7 @@ export class ChatWsAdapter extends WsAdapter {
     // are logged at debug level, since any client can provoke them at will.
     server.on('error', (err) => this.logger.error(err));
     chatServers.add(server);
+    handshake.guardSlowRequests(this.httpServer);
     this.ensureHttpServerExists(port, this.httpServer);
     this.addWsServerToRegistry(server, port, handshake.path);
     return server;

@@ -10,19 +10,27 @@ import {
   type OnGatewayDisconnect,
   type OnGatewayInit,
 } from '@nestjs/websockets';
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData, type WebSocketServer } from 'ws';
-import { CHAT_GATEWAY_FLAG, CHAT_OPTIONS, CloseCode, ServerEvent } from './chat.constants.js';
+import {
+  CHAT_GATEWAY_FLAG,
+  CHAT_OPTIONS,
+  CloseCode,
+  ErrorCode,
+  ServerEvent,
+} from './chat.constants.js';
 import { ChatConnection } from './chat-connection.js';
 import { ChatEventsService } from './chat-events.service.js';
 import type { ResolvedChatOptions } from './chat-options.js';
 import { isChatServer } from './chat-ws.adapter.js';
 import { ClientRegistryService } from './client-registry.service.js';
-import { HandshakeService } from './handshake.service.js';
+import { addressOf, HandshakeService } from './handshake.service.js';
+import { ChatStatsService, increment } from './metrics/chat-stats.service.js';
 import { OutboundService } from './outbound.service.js';
 import { errorFrame, heartbeatFrame, parseInbound, welcomeFrame } from './protocol/frames.js';
+import { TokenBucket } from './security/token-bucket.js';
 import { settlesWithin } from './settles-within.js';
+import { ThrottledLog } from './throttled-log.js';
 
 /**
  * The WebSocket endpoint. It registers each admitted connection, answers heartbeats, reports
@@ -43,9 +51,9 @@ export class ChatGateway
     BeforeApplicationShutdown
 {
   private readonly logger = new Logger(ChatGateway.name);
+  /** Any client can make its socket fail: logged throttled, at debug level. */
+  private readonly failures = new ThrottledLog(this.logger);
   private readonly bySocket = new WeakMap<WebSocket, ChatConnection>();
-  /** Prefix of this process's connection ids, so ids stay unique across restarts and nodes. */
-  private readonly idPrefix = randomBytes(6).toString('base64url');
   private sequence = 0;
   private server: WebSocketServer | undefined;
 
@@ -55,6 +63,7 @@ export class ChatGateway
     private readonly outbound: OutboundService,
     private readonly handshake: HandshakeService,
     private readonly events: ChatEventsService,
+    private readonly stats: ChatStatsService,
   ) {}
 
   afterInit(server: WebSocketServer): void {
@@ -83,17 +92,25 @@ export class ChatGateway
         socket.close(CloseCode.GoingAway, 'server shutting down');
         return;
       }
+      const now = Date.now();
+      const { rateLimit } = this.options;
       const connection = new ChatConnection(
-        `${this.idPrefix}.${(++this.sequence).toString(36)}`,
+        // The node id prefix makes ids unique cluster-wide and tells which node holds each.
+        `${this.options.nodeId}.${(++this.sequence).toString(36)}`,
         principal.user,
         socket,
-        Date.now(),
+        addressOf(request),
+        now,
         principal.expiresAt,
+        rateLimit && new TokenBucket(rateLimit.messagesPerSecond, rateLimit.burst, now),
       );
       this.bySocket.set(socket, connection);
-      socket.on('message', (data: RawData, isBinary: boolean) =>
-        this.handleFrame(connection, data as Buffer, isBinary),
-      );
+      socket.on('message', (data: RawData, isBinary: boolean) => {
+        if (this.admit(connection)) this.handleFrame(connection, data as Buffer, isBinary);
+      });
+      socket.on('ping', (data: Buffer) => {
+        if (this.admit(connection)) socket.pong(data);
+      });
       socket.on('pong', () => {
         connection.lastSeen = Date.now();
       });
@@ -112,7 +129,9 @@ export class ChatGateway
   handleDisconnect(socket: WebSocket, code?: unknown): void {
     const connection = this.bySocket.get(socket);
     if (connection) {
-      this.registry.end(connection, 'client_closed', typeof code === 'number' ? code : undefined);
+      this.registry.end(connection, 'client_closed', {
+        code: typeof code === 'number' ? code : undefined,
+      });
     }
   }
 
@@ -141,10 +160,47 @@ export class ChatGateway
     }
   }
 
+  /**
+   * Lets a frame (or ping) through, or not: it counts as liveness, but a connection whose
+   * credentials expired is closed (4001, with `closeOnTokenExpiry`), and one over the rate limit
+   * gets one `rate_limited` error frame and has its frames dropped, then is closed with 1008 if it
+   * keeps going for another burst's worth. The strikes are forgiven once the bucket has refilled.
+   */
+  private admit(connection: ChatConnection): boolean {
+    const now = Date.now();
+    connection.lastSeen = now;
+    if (
+      this.options.closeOnTokenExpiry &&
+      connection.expiresAt !== undefined &&
+      connection.expiresAt <= now
+    ) {
+      this.registry.end(connection, 'token_expired');
+      return false;
+    }
+    const bucket = connection.inbound;
+    if (!bucket) return true;
+    if (connection.strikes > 0 && bucket.isFull(now)) connection.strikes = 0;
+    if (bucket.take(now)) return true;
+    connection.strikes++;
+    increment(this.stats.frameErrors, ErrorCode.RateLimited);
+    if (connection.strikes === 1) {
+      this.outbound.write(
+        connection,
+        errorFrame(
+          ErrorCode.RateLimited,
+          `too many frames: at most ${this.options.rateLimit!.messagesPerSecond} per second; frames are dropped until you slow down`,
+        ),
+      );
+    } else if (connection.strikes > this.options.rateLimit!.burst) {
+      this.registry.end(connection, 'rate_limited');
+    }
+    return false;
+  }
+
   private handleFrame(connection: ChatConnection, data: Buffer, isBinary: boolean): void {
-    connection.lastSeen = Date.now();
     const frame = parseInbound(data, isBinary);
     if (!frame.ok) {
+      increment(this.stats.frameErrors, frame.code);
       this.outbound.write(connection, errorFrame(frame.code, frame.message));
       return;
     }
@@ -152,6 +208,7 @@ export class ChatGateway
       this.outbound.write(connection, heartbeatFrame(connection.lastSeen));
       return;
     }
+    this.stats.messagesIn++;
     this.events.incoming.next({
       user: connection.user,
       connectionId: connection.id,
@@ -162,8 +219,11 @@ export class ChatGateway
 
   private handleSocketError(connection: ChatConnection, err: Error): void {
     // Hostile or broken clients cause these (bad UTF-8, oversized frames, resets); `ws` has
-    // already sent the matching close code. Logged at debug level so they cannot flood the log.
-    this.logger.debug(`Connection ${connection.id} of ${connection.user} failed: ${err.message}`);
+    // already sent the matching close code.
+    this.failures.debug(
+      `error ${(err as { code?: string }).code ?? err.message}`,
+      `Connection ${connection.id} of ${connection.user} failed: ${err.message}`,
+    );
     this.registry.end(connection, 'error');
   }
 }

@@ -6,7 +6,10 @@ import type {
   ChatModuleAsyncOptions,
   ChatModuleOptions,
 } from './interfaces/chat-options.interface.js';
+import { ChatHealthService } from './health/chat-health.service.js';
 import { MessagingService } from './messaging.service.js';
+
+const CHAT_EXPORTS = [MessagingService, ClientRegistryService, ChatHealthService];
 
 /**
  * User-addressed realtime delivery over WebSocket. Import it once, in the root module; it is
@@ -21,7 +24,7 @@ export class ChatModule {
       module: ChatModule,
       global: true,
       providers: [{ provide: CHAT_MODULE_OPTIONS, useValue: options }, ...chatProviders],
-      exports: [MessagingService, ClientRegistryService],
+      exports: CHAT_EXPORTS,
     };
   }
 
@@ -32,7 +35,7 @@ export class ChatModule {
       global: true,
       imports: options.imports ?? [],
       providers: [...asyncOptionsProviders(options), ...chatProviders],
-      exports: [MessagingService, ClientRegistryService],
+      exports: CHAT_EXPORTS,
     };
   }
 }

@@ -7,6 +7,7 @@ import { ChatEventsService } from './chat-events.service.js';
 import { resolveChatOptions } from './chat-options.js';
 import { ClientRegistryService } from './client-registry.service.js';
 import type { ConnectionEvent } from './interfaces/chat-events.interface.js';
+import { ChatStatsService } from './metrics/chat-stats.service.js';
 
 /** Records what the registry does to a socket; the registry only ever closes or terminates. */
 class RecordingSocket {
@@ -22,7 +23,15 @@ class RecordingSocket {
 let sequence = 0;
 function connection(user: string): ChatConnection & { recorded: RecordingSocket } {
   const socket = new RecordingSocket();
-  const result = new ChatConnection(`c${++sequence}`, user, socket as unknown as WebSocket, 0);
+  const result = new ChatConnection(
+    `c${++sequence}`,
+    user,
+    socket as unknown as WebSocket,
+    '127.0.0.1',
+    0,
+    undefined,
+    undefined,
+  );
   return Object.assign(result, { recorded: socket });
 }
 
@@ -31,7 +40,7 @@ function registryWith(connectionsPerUser: 'single' | number) {
   const log: ConnectionEvent[] = [];
   events.connections.subscribe((event) => log.push(event));
   const options = resolveChatOptions({ authenticate: () => null, connectionsPerUser });
-  return { registry: new ClientRegistryService(options, events), log };
+  return { registry: new ClientRegistryService(options, events, new ChatStatsService()), log };
 }
 
 describe('ClientRegistryService', () => {
@@ -86,7 +95,7 @@ describe('ClientRegistryService', () => {
   it('ending the last connection removes the user entirely', () => {
     const a = connection('dora');
     registry.register(a);
-    assert.equal(registry.end(a, 'client_closed', 1000), true);
+    assert.equal(registry.end(a, 'client_closed', { code: 1000 }), true);
     assert.equal(registry.size, 0);
     assert.equal(registry.userCount, 0);
     assert.deepEqual(log.at(-1), {
@@ -104,6 +113,9 @@ describe('ClientRegistryService', () => {
       ['slow_consumer', `close ${CloseCode.SlowConsumer}`],
       ['shutdown', `close ${CloseCode.GoingAway}`],
       ['heartbeat_timeout', 'terminate'],
+      ['rate_limited', `close ${CloseCode.PolicyViolation}`],
+      ['token_expired', `close ${CloseCode.TokenExpired}`],
+      ['kicked', `close ${CloseCode.Kicked}`],
       ['error', undefined],
     ] as const;
     for (const [reason, call] of expectations) {
@@ -112,6 +124,30 @@ describe('ClientRegistryService', () => {
       registry.end(c, reason);
       assert.deepEqual(c.recorded.calls, call ? [call] : [], reason);
     }
+  });
+
+  it('counts live connections per remote address', () => {
+    const a = connection('u1');
+    const b = connection('u2');
+    registry.register(a);
+    registry.register(b);
+    assert.equal(registry.countAt('127.0.0.1'), 2);
+    registry.end(a, 'client_closed');
+    registry.end(b, 'client_closed');
+    assert.equal(registry.countAt('127.0.0.1'), 0);
+  });
+
+  it('sends a custom close reason, cut to the 123 bytes a close frame allows', () => {
+    const a = connection('u3');
+    const reasons: string[] = [];
+    (a.socket as unknown as { close: (code: number, reason: string) => void }).close = (
+      _code,
+      reason,
+    ) => reasons.push(reason);
+    registry.register(a);
+    registry.end(a, 'kicked', { message: 'é'.repeat(100) });
+    assert.equal(Buffer.byteLength(reasons[0]), 122);
+    assert.equal(reasons[0], 'é'.repeat(61));
   });
 
   it('with a limit of 3, the oldest connections go first and the others stay in order', () => {

@@ -1,9 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CHAT_OPTIONS, CloseCode } from './chat.constants.js';
 import type { ChatConnection } from './chat-connection.js';
 import { ChatEventsService } from './chat-events.service.js';
 import type { ResolvedChatOptions } from './chat-options.js';
 import type { DisconnectReason } from './interfaces/chat-events.interface.js';
+import { ChatStatsService, increment } from './metrics/chat-stats.service.js';
+import { ThrottledLog } from './throttled-log.js';
 
 const NONE: readonly ChatConnection[] = Object.freeze([]);
 
@@ -20,10 +22,14 @@ const NONE: readonly ChatConnection[] = Object.freeze([]);
 export class ClientRegistryService {
   private readonly byUser = new Map<string, readonly ChatConnection[]>();
   private readonly byId = new Map<string, ChatConnection>();
+  private readonly perAddress = new Map<string, number>();
+  /** Clients can provoke closes at will (floods, reconnect storms): logged throttled. */
+  private readonly closes = new ThrottledLog(new Logger('ChatRegistry'));
 
   constructor(
     @Inject(CHAT_OPTIONS) private readonly options: ResolvedChatOptions,
     private readonly events: ChatEventsService,
+    private readonly stats: ChatStatsService,
   ) {}
 
   /** Number of live connections. */
@@ -44,6 +50,11 @@ export class ClientRegistryService {
   /** The live connection with this id, if it is registered here. */
   get(connectionId: string): ChatConnection | undefined {
     return this.byId.get(connectionId);
+  }
+
+  /** Number of live connections from this remote address. */
+  countAt(address: string): number {
+    return this.perAddress.get(address) ?? 0;
   }
 
   /** Every user with a live connection. */
@@ -68,6 +79,8 @@ export class ClientRegistryService {
     }
     this.byUser.set(connection.user, [...this.connectionsOf(connection.user), connection]);
     this.byId.set(connection.id, connection);
+    this.perAddress.set(connection.address, this.countAt(connection.address) + 1);
+    this.stats.connectionsOpened++;
     this.events.connections.next({
       type: 'connected',
       user: connection.user,
@@ -76,14 +89,19 @@ export class ClientRegistryService {
   }
 
   /**
-   * Ends a connection if it is still registered: unregisters it, closes its socket as `reason`
-   * requires (4000 replaced, 4008 slow consumer, 1001 shutdown, terminate on heartbeat timeout;
-   * nothing when the socket is already closing) and reports it once on `connections$`.
+   * Ends a connection if it is still registered: unregisters it, closes its socket with the
+   * reason's close code (terminates it on heartbeat timeout; leaves it alone when the client or
+   * `ws` is already closing it) and reports it once on `connections$`.
    *
-   * @param code the close code the client sent, for the `client_closed` and `error` reasons
+   * @param detail.code the close code the client sent, for the `client_closed` reason
+   * @param detail.message the close reason text to send instead of the default one
    * @returns false when the connection was no longer registered (ended before).
    */
-  end(connection: ChatConnection, reason: DisconnectReason, code?: number): boolean {
+  end(
+    connection: ChatConnection,
+    reason: DisconnectReason,
+    detail: { code?: number; message?: string } = {},
+  ): boolean {
     if (this.byId.get(connection.id) !== connection) return false;
     this.byId.delete(connection.id);
     const rest = this.connectionsOf(connection.user).filter((c) => c !== connection);
@@ -92,34 +110,74 @@ export class ClientRegistryService {
     } else {
       this.byUser.delete(connection.user);
     }
+    const atAddress = this.countAt(connection.address) - 1;
+    if (atAddress > 0) {
+      this.perAddress.set(connection.address, atAddress);
+    } else {
+      this.perAddress.delete(connection.address);
+    }
+    increment(this.stats.connectionsClosed, reason);
+    if (reason !== 'client_closed' && reason !== 'error') {
+      this.closes.debug(reason, `Closed ${connection.id} of ${connection.user}: ${reason}`);
+    }
     this.events.connections.next({
       type: 'disconnected',
       user: connection.user,
       connectionId: connection.id,
       reason,
-      code: closeSocket(connection, reason) ?? code,
+      code: closeSocket(connection, reason, detail.message) ?? detail.code,
     });
     return true;
   }
+
+  /** Ends each of `connections` that is still registered; returns how many were. */
+  endAll(
+    connections: Iterable<ChatConnection>,
+    reason: DisconnectReason,
+    message?: string,
+  ): number {
+    let ended = 0;
+    for (const connection of [...connections]) {
+      if (this.end(connection, reason, { message })) ended++;
+    }
+    return ended;
+  }
 }
 
+/** The close frame the server sends for each reason it ends a connection for. */
+const CLOSE_FRAMES: Partial<Record<DisconnectReason, [code: number, reason: string]>> = {
+  replaced: [CloseCode.Replaced, 'replaced by a newer connection'],
+  slow_consumer: [CloseCode.SlowConsumer, 'slow consumer'],
+  shutdown: [CloseCode.GoingAway, 'server shutting down'],
+  rate_limited: [CloseCode.PolicyViolation, 'rate limit exceeded'],
+  token_expired: [CloseCode.TokenExpired, 'credentials expired'],
+  kicked: [CloseCode.Kicked, 'disconnected by the server'],
+};
+
 /** Closes the socket the way `reason` calls for and returns the close code it sent, if any. */
-function closeSocket({ socket }: ChatConnection, reason: DisconnectReason): number | undefined {
-  switch (reason) {
-    case 'replaced':
-      socket.close(CloseCode.Replaced, 'replaced by a newer connection');
-      return CloseCode.Replaced;
-    case 'slow_consumer':
-      socket.close(CloseCode.SlowConsumer, 'slow consumer');
-      return CloseCode.SlowConsumer;
-    case 'shutdown':
-      socket.close(CloseCode.GoingAway, 'server shutting down');
-      return CloseCode.GoingAway;
-    case 'heartbeat_timeout':
-      socket.terminate();
-      return undefined;
-    case 'client_closed':
-    case 'error':
-      return undefined;
+function closeSocket(
+  { socket }: ChatConnection,
+  reason: DisconnectReason,
+  detail?: string,
+): number | undefined {
+  if (reason === 'heartbeat_timeout') {
+    socket.terminate();
+    return undefined;
   }
+  const frame = CLOSE_FRAMES[reason];
+  if (!frame) return undefined;
+  socket.close(frame[0], truncateUtf8(detail ?? frame[1], MAX_CLOSE_REASON_BYTES));
+  return frame[0];
+}
+
+/** RFC 6455 leaves 123 bytes for the reason in a close frame. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text);
+  if (bytes.length <= maxBytes) return text;
+  // Cut before a continuation byte's lead so no character is split.
+  let end = maxBytes;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString();
 }

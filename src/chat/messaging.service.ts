@@ -1,38 +1,52 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import type { ChatConnection } from './chat-connection.js';
+import { CHAT_TRANSPORT } from './chat.constants.js';
 import { ChatEventsService } from './chat-events.service.js';
 import { ClientRegistryService } from './client-registry.service.js';
+import {
+  ClusterRouterService,
+  type RemoteAction,
+  type RemoteTarget,
+} from './cluster/cluster-router.service.js';
 import type {
   ConnectionEvent,
+  DisconnectResult,
   IncomingFrame,
   SendResult,
 } from './interfaces/chat-events.interface.js';
+import type { ChatTransport } from './interfaces/chat-transport.interface.js';
+import { ChatStatsService } from './metrics/chat-stats.service.js';
 import { OutboundService } from './outbound.service.js';
 import { messageFrame } from './protocol/frames.js';
 
 /**
  * Pushes messages to users, for any part of the application. A push reaches the client as
- * `{"event":"message","data":<payload>}` on every live connection of the user.
+ * `{"event":"message","data":<payload>}` on every live connection of the user, on this process
+ * or, in a cluster, on whichever nodes hold the user.
  *
- * Sending never waits for a client: the promise resolves as soon as the frame is queued on each
- * socket (or skipped for backpressure). It never rejects because a user is offline; it rejects
- * with a `TypeError` only for a payload that has no JSON form.
+ * Sending never waits for a client: connections on this process get the frame at once, other
+ * nodes in the same event-loop turn, and the promise resolves when they have answered. It never
+ * rejects because a user is offline or the cluster is unreachable (see `SendResult.incomplete`);
+ * it rejects with a `TypeError` only for a payload that has no JSON form.
  */
 @Injectable()
 export class MessagingService {
   /**
-   * Application frames from clients: every inbound frame except the built-in `heartbeat`.
-   * Handlers must not throw (use rxjs `catchError`): rxjs reports an error thrown by a
-   * subscriber as an unhandled exception.
+   * Application frames from clients of this process: every inbound frame except the built-in
+   * `heartbeat`. Handlers must not throw (use rxjs `catchError`): rxjs reports an error thrown by
+   * a subscriber as an unhandled exception.
    */
   readonly incoming$: Observable<IncomingFrame>;
   /** Connections joining and leaving this process, with the reason for each departure. */
   readonly connections$: Observable<ConnectionEvent>;
+  private readonly logger = new Logger('ChatMessaging');
 
   constructor(
     private readonly registry: ClientRegistryService,
     private readonly outbound: OutboundService,
+    private readonly router: ClusterRouterService,
+    @Inject(CHAT_TRANSPORT) private readonly transport: ChatTransport,
+    private readonly stats: ChatStatsService,
     events: ChatEventsService,
   ) {
     this.incoming$ = events.incoming.asObservable();
@@ -41,59 +55,109 @@ export class MessagingService {
 
   /** Pushes `payload` to every live connection of `user`. */
   async send(user: string, payload: unknown): Promise<SendResult> {
-    return this.deliver(this.registry.connectionsOf(user), messageFrame(payload), empty());
+    const frame = messageFrame(payload);
+    const result = this.outbound.writeAll(this.registry.connectionsOf(user), frame, empty());
+    return this.completeSend({ users: [user] }, frame, result);
   }
 
   /** Pushes `payload` to every live connection of each user (duplicates count once). */
   async sendMany(users: Iterable<string>, payload: unknown): Promise<SendResult> {
     const frame = messageFrame(payload);
+    const unique = [...new Set(users)];
     const result = empty();
-    for (const user of new Set(users)) {
-      this.deliver(this.registry.connectionsOf(user), frame, result);
+    for (const user of unique) {
+      this.outbound.writeAll(this.registry.connectionsOf(user), frame, result);
     }
-    return result;
+    return this.completeSend({ users: unique }, frame, result);
   }
 
-  /** Pushes `payload` to every live connection. */
+  /** Pushes `payload` to every live connection in the cluster. */
   async broadcast(payload: unknown): Promise<SendResult> {
-    return this.deliver(this.registry.connections(), messageFrame(payload), empty());
+    const frame = messageFrame(payload);
+    const result = this.outbound.writeAll(this.registry.connections(), frame, empty());
+    return this.completeSend({ all: true }, frame, result);
   }
 
   /** Pushes `payload` to one connection, e.g. to answer the frame that came from it. */
   async sendToConnection(connectionId: string, payload: unknown): Promise<SendResult> {
+    const frame = messageFrame(payload);
     const connection = this.registry.get(connectionId);
-    return this.deliver(connection ? [connection] : [], messageFrame(payload), empty());
-  }
-
-  /** Whether `user` has at least one live connection. */
-  async isOnline(user: string): Promise<boolean> {
-    return this.registry.connectionsOf(user).length > 0;
-  }
-
-  /** Number of live connections of `user`. */
-  async connectionCount(user: string): Promise<number> {
-    return this.registry.connectionsOf(user).length;
+    const result = this.outbound.writeAll(connection ? [connection] : [], frame, empty());
+    return this.completeSend({ connectionIds: [connectionId] }, frame, result);
   }
 
   /**
-   * Every user with at least one live connection. It lists them all, so keep it for admin pages,
-   * small deployments and demos; use `isOnline` for one user.
+   * Ends every connection of `user` in the cluster with close code 4003 ("disconnected by the
+   * server"; clients should not reconnect on their own), e.g. on logout or ban. `reason` is sent
+   * as the close reason text (cut to 123 bytes). Resolves with how many connections were closed.
    */
-  async onlineUsers(): Promise<string[]> {
-    return [...this.registry.users()];
+  async disconnect(user: string, reason?: string): Promise<DisconnectResult> {
+    const local = this.registry.endAll(this.registry.connectionsOf(user), 'kicked', reason);
+    const message = reason ?? 'disconnected by the server';
+    const { delivered, incomplete } = await this.forward(
+      { users: [user] },
+      { close: message },
+      { delivered: local, dropped: 0 },
+    );
+    return incomplete ? { disconnected: delivered, incomplete } : { disconnected: delivered };
   }
 
-  private deliver(
-    connections: Iterable<ChatConnection>,
-    frame: Buffer,
-    result: SendResult,
-  ): SendResult {
-    for (const connection of connections) {
-      const outcome = this.outbound.write(connection, frame);
-      if (outcome === 'queued') result.delivered++;
-      else if (outcome === 'dropped') result.dropped++;
+  /**
+   * Whether `user` has at least one live connection in the cluster. While the cluster backplane
+   * is unreachable it answers for this process only.
+   */
+  async isOnline(user: string): Promise<boolean> {
+    return (await this.connectionCount(user)) > 0;
+  }
+
+  /**
+   * Number of live connections of `user` in the cluster. While the cluster backplane is
+   * unreachable it answers for this process only.
+   */
+  async connectionCount(user: string): Promise<number> {
+    const local = this.registry.connectionsOf(user).length;
+    if (!this.transport.distributed) return local;
+    try {
+      return (await this.transport.locate([user])).get(user)?.length ?? 0;
+    } catch (err) {
+      this.logger.debug(`Presence lookup failed, answering for this process: ${String(err)}`);
+      return local;
     }
+  }
+
+  /**
+   * Every user with at least one live connection in the cluster. It lists them all, so keep it
+   * for admin pages, small deployments and demos; use `isOnline` for one user. While the cluster
+   * backplane is unreachable it answers for this process only.
+   */
+  async onlineUsers(): Promise<string[]> {
+    const local = [...this.registry.users()];
+    if (!this.transport.distributed) return local;
+    try {
+      return await this.transport.users();
+    } catch (err) {
+      this.logger.debug(`Presence listing failed, answering for this process: ${String(err)}`);
+      return local;
+    }
+  }
+
+  /** Adds the other nodes' part of a push to its local part, and counts the outcome. */
+  private async completeSend(
+    target: RemoteTarget,
+    frame: Buffer,
+    local: SendResult,
+  ): Promise<SendResult> {
+    const result = await this.forward(target, { frame }, local);
+    this.stats.recordSend(result);
     return result;
+  }
+
+  private forward(
+    target: RemoteTarget,
+    action: RemoteAction,
+    local: SendResult,
+  ): Promise<SendResult> | SendResult {
+    return this.transport.distributed ? this.router.forward(target, action, local) : local;
   }
 }
 

@@ -12,6 +12,24 @@ describe('loadDemoConfig', () => {
     assert.ok(config.jwtSecret.length >= 32);
     assert.equal(config.connectionsPerUser, 'single');
     assert.equal(config.heartbeatIntervalMs, undefined);
+    assert.equal(config.redisUrl, undefined);
+  });
+
+  it('joins a cluster when CHAT_REDIS_URL is set, and then requires a shared JWT secret', () => {
+    assert.throws(
+      () => loadDemoConfig({ CHAT_REDIS_URL: 'redis://127.0.0.1:6379' }),
+      /CHAT_JWT_SECRET must be set when CHAT_REDIS_URL is/,
+    );
+    const config = loadDemoConfig({
+      CHAT_REDIS_URL: 'redis://127.0.0.1:6379',
+      CHAT_JWT_SECRET: 'shared',
+      CHAT_NODE_ID: 'edge-1',
+      CHAT_NODE_TTL_MS: '2000',
+    });
+    assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(config.nodeId, 'edge-1');
+    assert.equal(config.nodeTtlMs, 2000);
+    assert.equal(loadDemoConfig({ CHAT_REDIS_URL: 'redis://x', CHAT_AUTH: 'query' }).auth, 'query');
   });
 
   it('reads every variable', () => {
@@ -22,6 +40,7 @@ describe('loadDemoConfig', () => {
       CHAT_HEARTBEAT_INTERVAL_MS: '1000',
       CHAT_HEARTBEAT_TIMEOUT_MS: '3000',
       CHAT_CONNECTIONS_PER_USER: '3',
+      CHAT_ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173',
     });
     assert.deepEqual(
       { ...config },
@@ -34,6 +53,10 @@ describe('loadDemoConfig', () => {
         heartbeatIntervalMs: 1000,
         heartbeatTimeoutMs: 3000,
         connectionsPerUser: 3,
+        allowedOrigins: ['https://a.example', 'http://localhost:5173'],
+        redisUrl: undefined,
+        nodeId: undefined,
+        nodeTtlMs: undefined,
       },
     );
   });

@@ -11,6 +11,12 @@ export interface DemoConfig {
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
   connectionsPerUser: 'single' | number;
+  /** Browser origins allowed besides the demo's own; undefined means its own origin only. */
+  allowedOrigins?: string[];
+  /** Redis URL: set, the demo joins a cluster of instances sharing that Redis. */
+  redisUrl?: string;
+  nodeId?: string;
+  nodeTtlMs?: number;
 }
 
 /**
@@ -23,6 +29,12 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     throw new Error(`CHAT_AUTH must be 'jwt' or 'query' (got '${auth}')`);
   }
   const connectionsPerUser = env.CHAT_CONNECTIONS_PER_USER ?? 'single';
+  const redisUrl = env.CHAT_REDIS_URL || undefined;
+  if (redisUrl && auth === 'jwt' && !env.CHAT_JWT_SECRET) {
+    throw new Error(
+      'CHAT_JWT_SECRET must be set when CHAT_REDIS_URL is: every instance of the cluster has to verify the tokens the others sign, so a random per-process secret cannot work',
+    );
+  }
   return {
     port: integer(env, 'PORT', 0) ?? 3000,
     host: env.HOST ?? '127.0.0.1',
@@ -35,6 +47,14 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
       connectionsPerUser === 'single'
         ? 'single'
         : (integer(env, 'CHAT_CONNECTIONS_PER_USER', 1) as number),
+    allowedOrigins: env.CHAT_ALLOWED_ORIGINS
+      ? env.CHAT_ALLOWED_ORIGINS.split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean)
+      : undefined,
+    redisUrl,
+    nodeId: env.CHAT_NODE_ID || undefined,
+    nodeTtlMs: integer(env, 'CHAT_NODE_TTL_MS', 1),
   };
 }
 

@@ -5,7 +5,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import { MessagingService } from '../index.js';
+import { MessagingService, type ConnectionEvent } from '../index.js';
 
 /** The push every connection gets when a user comes online or goes offline. */
 export interface PresenceChange {
@@ -23,12 +23,19 @@ export interface PresenceChange {
  * asked after the event, one user's checks strictly in order. So a late answer cannot overwrite a
  * newer one even when `isOnline` goes over the network, and a replacement (old connection out,
  * new one in, in one synchronous step) is checked once it is complete and announces nothing.
+ *
+ * In a cluster each process sees the events of its own connections and announces from them. It
+ * remembers what it announced only while it holds a connection of the user: past that, another
+ * process sees the user's changes and the memory would go stale. A user on two processes at once
+ * is announced by each, which is harmless since a push states the whole state.
  */
 @Injectable()
 export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PresenceService.name);
-  /** Users last announced online. */
+  /** Users this process last announced online. */
   private readonly announced = new Set<string>();
+  /** Live connections of each user on this process. */
+  private readonly local = new Map<string, number>();
   /** The last check queued for each user; the entry goes when it has run. */
   private readonly checks = new Map<string, Promise<void>>();
   private subscription: Subscription | undefined;
@@ -36,14 +43,17 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   constructor(private readonly messaging: MessagingService) {}
 
   onApplicationBootstrap(): void {
-    this.subscription = this.messaging.connections$.subscribe(({ user }) => this.recheck(user));
+    this.subscription = this.messaging.connections$.subscribe((event) => this.observe(event));
   }
 
   onModuleDestroy(): void {
     this.subscription?.unsubscribe();
   }
 
-  private recheck(user: string): void {
+  private observe({ type, user }: ConnectionEvent): void {
+    const count = (this.local.get(user) ?? 0) + (type === 'connected' ? 1 : -1);
+    if (count > 0) this.local.set(user, count);
+    else this.local.delete(user);
     const check = (this.checks.get(user) ?? Promise.resolve())
       .then(() => this.update(user))
       .catch((err: unknown) =>
@@ -57,10 +67,15 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
 
   private async update(user: string): Promise<void> {
     const online = await this.messaging.isOnline(user);
-    if (online === this.announced.has(user)) return;
-    if (online) this.announced.add(user);
+    const wasAnnounced = this.announced.has(user);
+    const holds = this.local.has(user);
+    if (online && holds) this.announced.add(user);
     else this.announced.delete(user);
-    const change: PresenceChange = { type: 'presence', user, online };
-    await this.messaging.broadcast(change);
+    // "Online" comes from a process that holds a connection of the user, "offline" from the one
+    // that announced it, once the user is gone everywhere.
+    if (online ? holds && !wasAnnounced : wasAnnounced) {
+      const change: PresenceChange = { type: 'presence', user, online };
+      await this.messaging.broadcast(change);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { WebSocket, type ClientOptions } from 'ws';
 import { within } from './wait.js';
 
@@ -45,7 +45,7 @@ export class TestClient {
         const client = new TestClient(socket);
         socket.once('open', () => resolve(client));
         socket.once('unexpected-response', (_req, res: IncomingMessage) => {
-          reject(new HandshakeRefused(res.statusCode ?? 0));
+          reject(new HandshakeRefused(res.statusCode ?? 0, res.headers));
           res.resume();
           socket.terminate();
         });
@@ -117,19 +117,27 @@ export class TestClient {
 }
 
 export class HandshakeRefused extends Error {
-  constructor(readonly status: number) {
+  constructor(
+    readonly status: number,
+    readonly headers: IncomingHttpHeaders,
+  ) {
     super(`HTTP ${status}`);
   }
 }
 
-/** Attempts a handshake that should be refused, and returns the HTTP status it got. */
-export async function refusedStatus(url: string, options?: ClientOptions): Promise<number> {
+/** Attempts a handshake that should be refused, and returns the refusal. */
+export async function refusal(url: string, options?: ClientOptions): Promise<HandshakeRefused> {
   try {
     const client = await TestClient.connect(url, options);
     await client.close();
   } catch (err) {
-    if (err instanceof HandshakeRefused) return err.status;
+    if (err instanceof HandshakeRefused) return err;
     throw err;
   }
   throw new Error(`the handshake to ${url} was accepted`);
+}
+
+/** Attempts a handshake that should be refused, and returns the HTTP status it got. */
+export async function refusedStatus(url: string, options?: ClientOptions): Promise<number> {
+  return (await refusal(url, options)).status;
 }

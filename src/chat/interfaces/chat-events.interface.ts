@@ -19,6 +19,12 @@ export type DisconnectReason =
   | 'slow_consumer'
   /** The application is shutting down (close code 1001). */
   | 'shutdown'
+  /** The client kept sending past the inbound rate limit (close code 1008). */
+  | 'rate_limited'
+  /** The credentials expired and `closeOnTokenExpiry` is on (close code 4001). */
+  | 'token_expired'
+  /** The application ended the session with `MessagingService.disconnect` (close code 4003). */
+  | 'kicked'
   /** The socket failed: a protocol violation, an oversized or invalid frame, a network error. */
   | 'error';
 
@@ -40,4 +46,19 @@ export interface SendResult {
   delivered: number;
   /** Connections that were online but skipped because of backpressure. */
   dropped: number;
+  /**
+   * Set when part of the cluster could not be asked, so the counts cover only the nodes that
+   * answered: `'backplane_unavailable'` when Redis is unreachable (only this process's
+   * connections were served), `'node_unreachable'` when a node holding recipients did not answer
+   * within `clusterTimeoutMs`.
+   */
+  incomplete?: 'backplane_unavailable' | 'node_unreachable';
+}
+
+/** What `MessagingService.disconnect` reports. */
+export interface DisconnectResult {
+  /** Connections closed, on every node. */
+  disconnected: number;
+  /** As in {@link SendResult}: set when part of the cluster could not be asked. */
+  incomplete?: SendResult['incomplete'];
 }

@@ -5,6 +5,10 @@ import type {
   Type,
 } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { PerMessageDeflateOptions } from 'ws';
+import type { RedisTransportOptions } from '../transports/redis.transport.js';
+import type { ChatTransport } from './chat-transport.interface.js';
 
 /** Who a handshake belongs to, as decided by {@link Authenticator}. */
 export interface ChatPrincipal {
@@ -57,6 +61,49 @@ export interface BackpressureOptions {
   policy?: BackpressurePolicy;
 }
 
+/** The inbound rate limit of each connection: a token bucket over every frame, pings included. */
+export interface RateLimitOptions {
+  /**
+   * Frames per second a connection may send, sustained.
+   * @default 30
+   */
+  messagesPerSecond?: number;
+  /**
+   * Frames a connection may send at once above the sustained rate (and the number of frames
+   * dropped in a row, after the `rate_limited` error frame, before the connection is closed
+   * with 1008).
+   * @default 60
+   */
+  burst?: number;
+}
+
+/** Limits checked before a handshake is upgraded; each answers with an HTTP status. */
+export interface HandshakeLimitOptions {
+  /**
+   * Live connections plus handshakes in progress in this process; beyond it, HTTP 503.
+   * @default unlimited
+   */
+  maxConnections?: number;
+  /**
+   * Live connections plus handshakes in progress per remote address; beyond it, HTTP 429. Behind
+   * a proxy every client has the proxy's address, so leave it unset there.
+   * @default unlimited
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * New connections one user may open per minute, on top of the replace policy (which bounds how
+   * many stay open, not how fast they churn); beyond it, HTTP 429 with `Retry-After`.
+   * @default unlimited
+   */
+  userConnectsPerMinute?: number;
+  /**
+   * How long a new TCP connection may take to send its first complete request (slowloris on the
+   * upgrade), and how long the authenticator may take (then HTTP 503).
+   * @default 10000
+   */
+  handshakeTimeoutMs?: number;
+}
+
 /** Options of `ChatModule.forRoot()`. */
 export interface ChatModuleOptions {
   /**
@@ -81,16 +128,75 @@ export interface ChatModuleOptions {
   /** Bounds on what the server buffers for a connection that reads slowly. */
   backpressure?: BackpressureOptions;
   /**
-   * Largest inbound frame accepted; a larger one closes the connection with 1009.
+   * Largest inbound message accepted (after decompression); a larger one closes the connection
+   * with 1009.
    * @default 65536
    */
   maxPayloadBytes?: number;
+  /**
+   * Browser origins allowed to open a WebSocket: a list of origins (`'*'` for any) or a function.
+   * Any other Origin is refused with HTTP 403 before the upgrade (cross-site WebSocket hijacking).
+   * @default the page's own origin only (Origin host equals the Host header)
+   */
+  allowedOrigins?: string[] | ((origin: string) => boolean);
+  /**
+   * Refuse handshakes without an Origin header (non-browser clients) with HTTP 403.
+   * @default false
+   */
+  requireOrigin?: boolean;
+  /** Inbound rate limit per connection; `false` turns it off. */
+  rateLimit?: RateLimitOptions | false;
+  /** Handshake limits. */
+  limits?: HandshakeLimitOptions;
+  /**
+   * permessage-deflate compression (`true`, or `ws` options). Off by default: it costs memory per
+   * connection and CPU per message. When on, `maxPayloadBytes` bounds the decompressed size, so
+   * a zip bomb is cut off at the limit.
+   * @default false
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * Close a connection with 4001 once its credentials expire (a JWT's `exp`), checked on every
+   * frame and at every heartbeat sweep.
+   * @default false
+   */
+  closeOnTokenExpiry?: boolean;
+  /**
+   * Prometheus metrics through prom-client: `true` for the defaults, or a metric name prefix and
+   * the registry to register in (see README for the list).
+   * @default false; with `true`: prefix 'chat_', prom-client's global registry
+   */
+  metrics?: boolean | { prefix?: string; registry?: Registry };
   /**
    * On shutdown, how long to wait for clients to acknowledge the 1001 close (and receive what
    * was queued before it) before their sockets are destroyed.
    * @default 5000
    */
   shutdownGraceMs?: number;
+  /**
+   * Runs the gateway as a cluster of processes on Redis: sends reach users on any node, and
+   * `connectionsPerUser` holds across the cluster. Without it (and without `transport`) the
+   * gateway serves one process.
+   */
+  redis?: RedisTransportOptions;
+  /**
+   * A transport of your own (or a `MemoryTransport` sharing a `MemoryBroker` with other modules in
+   * this process). Mutually exclusive with `redis`.
+   * @default new MemoryTransport()
+   */
+  transport?: ChatTransport;
+  /**
+   * A readable name for this process in logs and connection ids (letters, digits, `_ . : -`). A
+   * random suffix is added, so a restarted process never inherits its predecessor's presence.
+   * @default os.hostname()
+   */
+  nodeId?: string;
+  /**
+   * How long a send waits for the other nodes that hold recipients to answer; past it, the send
+   * resolves with what it has and `incomplete: 'node_unreachable'`.
+   * @default 3000
+   */
+  clusterTimeoutMs?: number;
 }
 
 /** A class that produces the options, for `forRootAsync({ useClass })`. */

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errorFrame, heartbeatFrame, messageFrame, parseInbound, welcomeFrame } from './frames.js';
+import {
+  errorFrame,
+  heartbeatFrame,
+  MAX_JSON_DEPTH,
+  messageFrame,
+  parseInbound,
+  welcomeFrame,
+} from './frames.js';
 
 const json = (frame: Buffer) => JSON.parse(frame.toString());
 
@@ -56,5 +63,16 @@ describe('frames', () => {
     assert.equal(code('1'), 'bad_envelope');
     assert.equal(code('{"event":null}'), 'bad_envelope');
     assert.equal(code('{"event":"x"}', true), 'unsupported_frame');
+  });
+
+  it('refuses JSON nested deeper than MAX_JSON_DEPTH, counting only brackets outside strings', () => {
+    const nested = (depth: number) =>
+      `{"event":"x","data":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+    assert.equal(parseInbound(Buffer.from(nested(MAX_JSON_DEPTH)), false).ok, true);
+    const deep = parseInbound(Buffer.from(nested(MAX_JSON_DEPTH + 1)), false);
+    assert.equal(deep.ok ? 'ok' : deep.code, 'too_deep');
+    const escapedQuote = String.raw`\\\"`;
+    const bracketsInText = `{"event":"x","data":"${'[{'.repeat(200)}${escapedQuote}${'['.repeat(100)}"}`;
+    assert.equal(parseInbound(Buffer.from(bracketsInText), false).ok, true);
   });
 });

@@ -43,12 +43,21 @@ export function errorFrame(code: ChatErrorCode, message: string): Buffer {
 }
 
 /**
+ * Deepest JSON nesting accepted from clients. Deeper data is refused before parsing, so that no
+ * handler downstream (a recursive walk, a re-serialization) can be pushed into a stack overflow.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
  * @internal Reads a client frame: JSON text `{ "event": string, "data"?: any }`. Never throws;
  * anything else comes back as an error code for the error frame.
  */
 export function parseInbound(raw: Buffer, isBinary: boolean): InboundFrame {
   if (isBinary) {
     return reject(ErrorCode.UnsupportedFrame, 'binary frames are not supported; send JSON text');
+  }
+  if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) {
+    return reject(ErrorCode.TooDeep, `JSON must not nest deeper than ${MAX_JSON_DEPTH} levels`);
   }
   let value: unknown;
   try {
@@ -67,6 +76,33 @@ export function parseInbound(raw: Buffer, isBinary: boolean): InboundFrame {
     return reject(ErrorCode.BadEnvelope, '"event" must be a non-empty string');
   }
   return { ok: true, event, data };
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPENERS = new Set([0x5b, 0x7b]);
+const CLOSERS = new Set([0x5d, 0x7d]);
+
+/** Whether brackets outside strings nest deeper than `max`, scanning the bytes once. */
+function nestsDeeperThan(raw: Buffer, max: number): boolean {
+  // Fewer bytes than that cannot hold max + 1 opening brackets.
+  if (raw.length <= max) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const byte = raw[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) {
+      inString = true;
+    } else if (OPENERS.has(byte)) {
+      if (++depth > max) return true;
+    } else if (CLOSERS.has(byte)) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 function reject(code: ChatErrorCode, message: string): InboundFrame {
