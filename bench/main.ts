@@ -1,0 +1,138 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as prettier from 'prettier';
+import { parseCli, type CliOptions, type ScenarioName } from './cli.js';
+import { paths } from './paths.js';
+import { FULL_PLAN, QUICK_PLAN, type Plan } from './plan.js';
+import { installCleanup } from './processes/children.js';
+import { renderChart } from './report/chart.js';
+import { describeEnvironment } from './report/environment.js';
+import { renderMarkdown } from './report/markdown.js';
+import { summarizeProfiles } from './report/profile-summary.js';
+import { Results } from './report/results.js';
+import { judgeTargets } from './report/targets.js';
+import { CLUSTER_TABLE, clusterScenario } from './scenarios/cluster.js';
+import { FAN_OUT_TABLE } from './scenarios/fan-out.js';
+import type { BenchContext } from './scenarios/context.js';
+import { HEARTBEAT_TABLE, heartbeatScenario } from './scenarios/heartbeat.js';
+import { CONNECTIONS_TABLE, idleConnectionsScenario } from './scenarios/idle-connections.js';
+import { jwtConnectScenario } from './scenarios/jwt-connect.js';
+import { OTHER_LOAD_TABLE, withLoadAccount } from './scenarios/other-load.js';
+import { STORM_TABLE, stormScenario } from './scenarios/storm.js';
+import { system, type SystemId, type SystemSpec } from './scenarios/systems.js';
+
+type Scenario = (ctx: BenchContext, system: SystemSpec) => Promise<void>;
+
+/** Each scenario and the systems it compares, in the order of a run. */
+const SCENARIOS: [ScenarioName, Scenario, SystemId[]][] = [
+  ['storm', stormScenario, ['ours', 'raw', 'sio']],
+  ['idle', idleConnectionsScenario, ['ours', 'raw', 'sio']],
+  ['jwt', jwtConnectScenario, ['ours']],
+  ['heartbeat', heartbeatScenario, ['ours', 'raw', 'sio']],
+  ['cluster', clusterScenario, ['ours', 'sio']],
+];
+
+/**
+ * `npm run bench`: runs every scenario for every system, interleaved (ours, raw ws, socket.io,
+ * then the next scenario; the whole sequence once per run), then writes the report and chart.
+ * Exits non-zero if any session failed, after reporting what it measured.
+ */
+async function main(): Promise<number> {
+  installCleanup();
+  const options = parseCli(process.argv.slice(2));
+  const plan: Plan = { ...(options.quick ? QUICK_PLAN : FULL_PLAN) };
+  if (options.runs) plan.runs = options.runs;
+  const command = [
+    'npm run bench',
+    ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
+  ].join(' ');
+  const environment = describeEnvironment(command);
+  const profiles = join(paths.results, 'profiles');
+  if (options.profile) {
+    rmSync(profiles, { recursive: true, force: true });
+    mkdirSync(profiles, { recursive: true });
+  }
+
+  const results = new Results();
+  results.declare(
+    STORM_TABLE,
+    FAN_OUT_TABLE,
+    CONNECTIONS_TABLE,
+    HEARTBEAT_TABLE,
+    CLUSTER_TABLE,
+    OTHER_LOAD_TABLE,
+  );
+  let failures = 0;
+  const started = Date.now();
+  for (let run = 1; run <= plan.runs; run++) {
+    const ctx: BenchContext = {
+      plan,
+      results,
+      run,
+      profile: options.profile,
+      log: (l) => console.log(l),
+    };
+    for (const [name, scenario, systems] of SCENARIOS) {
+      if (options.only && !options.only.includes(name)) continue;
+      console.log(`run ${run}/${plan.runs}: ${name}`);
+      for (const id of systems) {
+        const sessionStart = Date.now();
+        try {
+          await withLoadAccount(ctx, name, system(id), () => scenario(ctx, system(id)));
+          console.log(`  ${system(id).label} ${name}: ${(Date.now() - sessionStart) / 1000} s`);
+        } catch (err) {
+          failures++;
+          const message = (err as Error)?.message ?? String(err);
+          console.error(`  ${system(id).label} ${name} FAILED: ${message}`);
+          results.note(
+            `Run ${run}, ${name}, ${system(id).label}: the session failed: ${message.split('\n')[0]}`,
+          );
+        }
+      }
+    }
+  }
+  console.log(`finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+
+  const { dir, warning } = destination(options);
+  mkdirSync(dir, { recursive: true });
+  const markdown = renderMarkdown({
+    environment,
+    plan,
+    results,
+    targets: judgeTargets(results, plan),
+    chart: 'benchmarks.svg',
+    warning,
+  });
+  const report = join(dir, 'benchmarks.md');
+  const config = await prettier.resolveConfig(report);
+  writeFileSync(report, await prettier.format(markdown, { ...config, parser: 'markdown' }));
+  writeFileSync(join(dir, 'benchmarks.svg'), renderChart(results, plan));
+  console.log(`wrote ${report} and benchmarks.svg beside it`);
+  if (options.profile) console.log(summarizeProfiles(profiles));
+  return failures > 0 ? 1 : 0;
+}
+
+/** Only a full, unprofiled run of every scenario may replace the published report. */
+function destination(options: CliOptions): { dir: string; warning?: string } {
+  if (options.quick)
+    return {
+      dir: paths.results,
+      warning: 'Smoke run (--quick): tiny counts, one run. These numbers mean nothing.',
+    };
+  if (options.profile)
+    return {
+      dir: paths.results,
+      warning: 'Profiled run: our servers ran under --cpu-prof, which slows them.',
+    };
+  if (options.only)
+    return { dir: paths.results, warning: `Partial run (--only ${options.only.join(',')}).` };
+  return { dir: paths.docs };
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error((err as Error)?.message ?? err);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,93 @@
+/** A traffic shape of the storm: how many messages each user gets per event-loop turn. */
+export interface StormShape {
+  id: string;
+  label: string;
+  perUserPerTurn: number;
+}
+
+/** Every count and duration of a benchmark run; `--quick` swaps in the small one. */
+export interface Plan {
+  /** Interleaved runs (each runs every system once per scenario). */
+  runs: number;
+  /** Load-generator processes. */
+  workers: number;
+  /** Handshakes each worker keeps in flight while connecting. */
+  connectConcurrency: number;
+  /** A measurement ends this long after the last message if some never arrive. */
+  stallMs: number;
+  /** Longest wait for a quiet machine before each session (0: never wait). */
+  quietWaitMs: number;
+  storm: {
+    users: number;
+    messages: number;
+    bytes: number;
+    /** Unmeasured storm first, so that every system runs JIT-compiled code when measured. */
+    warmupMessages: number;
+    shapes: readonly StormShape[];
+  };
+  /** Repetitions of each fan-out (broadcast and sendMany) per session. */
+  fanOutRepetitions: number;
+  /** Idle connections for memory, connect rate and the large fan-out. */
+  idleConnections: number;
+  heartbeat: {
+    intervalMs: number;
+    timeoutMs: number;
+    /** Connection counts observed, in increasing order. */
+    levels: readonly number[];
+    /** Observation window per level: several sweeps. */
+    windowMs: number;
+    /** Pause after connecting, so the window sees sweeps and not the handshake burst. */
+    settleMs: number;
+  };
+  cluster: { users: number; messages: number; warmupMessages: number; perUserPerTurn: number };
+}
+
+const BURSTS: StormShape = {
+  id: 'bursts',
+  label: 'bursts, ~20 per user per turn',
+  perUserPerTurn: 20,
+};
+const TRICKLE: StormShape = {
+  id: 'trickle',
+  label: 'trickle, 1 per user per turn',
+  perUserPerTurn: 1,
+};
+
+export const FULL_PLAN: Plan = {
+  runs: 3,
+  workers: 2,
+  connectConcurrency: 50,
+  stallMs: 3000,
+  quietWaitMs: 5_000,
+  storm: {
+    users: 1000,
+    messages: 200_000,
+    bytes: 100,
+    warmupMessages: 10_000,
+    shapes: [BURSTS, TRICKLE],
+  },
+  fanOutRepetitions: 2,
+  idleConnections: 10_000,
+  heartbeat: {
+    intervalMs: 1000,
+    timeoutMs: 5000,
+    levels: [10_000, 19_000],
+    windowMs: 2200,
+    settleMs: 500,
+  },
+  cluster: { users: 1000, messages: 60_000, warmupMessages: 6_000, perUserPerTurn: 20 },
+};
+
+/** Proves the harness works end to end in well under a minute; its numbers mean nothing. */
+export const QUICK_PLAN: Plan = {
+  runs: 1,
+  workers: 2,
+  connectConcurrency: 20,
+  stallMs: 2000,
+  quietWaitMs: 0,
+  storm: { users: 100, messages: 4000, bytes: 100, warmupMessages: 400, shapes: [BURSTS, TRICKLE] },
+  fanOutRepetitions: 1,
+  idleConnections: 400,
+  heartbeat: { intervalMs: 300, timeoutMs: 1500, levels: [400], windowMs: 700, settleMs: 200 },
+  cluster: { users: 100, messages: 4000, warmupMessages: 400, perUserPerTurn: 20 },
+};

@@ -1,0 +1,171 @@
+import { processCpuMicros } from '../processes/proc.js';
+import { startRedisServer } from '../processes/redis-server.js';
+import type { RowSpec, TableSpec } from '../report/results.js';
+import type { ServerConfig } from '../servers/server-config.js';
+import { profileName, type BenchContext } from './context.js';
+import { LoadPool } from './load-pool.js';
+import { runStorm } from './run-storm.js';
+import { startServer, type ServerProcess } from './server-process.js';
+import { connectUsers, QUIET_HEARTBEAT } from './session.js';
+import type { SystemSpec } from './systems.js';
+
+export const CLUSTER_TABLE: TableSpec = {
+  id: 'cluster',
+  title: 'Cluster: two nodes and Redis',
+  method:
+    'Two server processes share a redis-server the harness starts on a free port; every user is connected to node B and every send is issued on node A (bursts of 20 per user per turn). Ours: `ChatModule.forRoot({ authenticate, redis: { url }, nodeId })`; socket.io: `@socket.io/redis-adapter` with ioredis. CPU per message is each process’s CPU time during the storm divided by the messages received.',
+  columns: [
+    { id: 'ours', label: 'nest-chat-gateway, 2 nodes', short: 'ours' },
+    { id: 'sio', label: 'socket.io + redis-adapter, 2 nodes', short: 'socket.io' },
+  ],
+  ratios: [['ours', 'sio']],
+};
+
+export const CLUSTER_ROWS = {
+  throughput: { id: 'throughput', label: 'messages/s (A → Redis → B → clients)', unit: 'rate' },
+  p50: { id: 'p50', label: 'p50 latency', unit: 'ms' },
+  p99: { id: 'p99', label: 'p99 latency', unit: 'ms' },
+  cpuA: { id: 'cpu-a', label: 'CPU per message, node A (sender)', unit: 'micros' },
+  cpuB: { id: 'cpu-b', label: 'CPU per message, node B (holds the users)', unit: 'micros' },
+  cpuRedis: { id: 'cpu-redis', label: 'CPU per message, redis-server', unit: 'micros' },
+} satisfies Record<string, RowSpec>;
+
+/** Attempts to get one message from A to a user on B before the nodes count as not linked. */
+const PROBE_ATTEMPTS = 5;
+
+/**
+ * Storm through a two-node cluster. A build of our module without the Redis transport runs two
+ * unconnected nodes: then the probe never arrives, and the table says so instead of a number.
+ */
+export async function clusterScenario(ctx: BenchContext, system: SystemSpec): Promise<void> {
+  const { cluster, stallMs } = ctx.plan;
+  const redis = await startRedisServer();
+  const nodes: ServerProcess[] = [];
+  let load: LoadPool | undefined;
+  try {
+    for (const nodeId of ['a', 'b']) {
+      const config: ServerConfig = {
+        heartbeat: QUIET_HEARTBEAT,
+        auth: 'query',
+        redis: { url: redis.url, nodeId },
+      };
+      const node = await startNode(ctx, system, config, `cluster-${nodeId}`);
+      if (!node) return;
+      nodes.push(node);
+    }
+    const [a, b] = nodes;
+    load = await LoadPool.start(ctx.plan.workers);
+    await connectUsers(ctx, load, system, b, 0, cluster.users);
+    if (!(await linked(load, a, stallMs))) {
+      unsupported(
+        ctx,
+        system,
+        'no cross-node delivery',
+        `a send on node A never reached a user on node B${system.id === 'ours' ? '; this build of the module ignores the `redis` option, i.e. it has no Redis transport yet' : ''}`,
+      );
+      return;
+    }
+    const spec = {
+      userCount: cluster.users,
+      bytes: ctx.plan.storm.bytes,
+      perUserPerTurn: cluster.perUserPerTurn,
+    };
+    await runStorm(load, a.control, { ...spec, total: cluster.warmupMessages }, stallMs);
+    const [beforeA, beforeB, beforeRedis] = [
+      await a.control.stats(),
+      await b.control.stats(),
+      processCpuMicros(redis.pid),
+    ];
+    const run = await runStorm(load, a.control, { ...spec, total: cluster.messages }, stallMs);
+    const [afterA, afterB, afterRedis] = [
+      await a.control.stats(),
+      await b.control.stats(),
+      processCpuMicros(redis.pid),
+    ];
+    const perMessage = (micros: number): number => micros / run.measurement.received;
+    const { results } = ctx;
+    results.add(CLUSTER_TABLE, CLUSTER_ROWS.throughput, system.id, run.throughput);
+    results.add(CLUSTER_TABLE, CLUSTER_ROWS.p50, system.id, run.p50Ms);
+    results.add(CLUSTER_TABLE, CLUSTER_ROWS.p99, system.id, run.p99Ms);
+    results.add(
+      CLUSTER_TABLE,
+      CLUSTER_ROWS.cpuA,
+      system.id,
+      perMessage(afterA.cpuMicros - beforeA.cpuMicros),
+    );
+    results.add(
+      CLUSTER_TABLE,
+      CLUSTER_ROWS.cpuB,
+      system.id,
+      perMessage(afterB.cpuMicros - beforeB.cpuMicros),
+    );
+    results.add(
+      CLUSTER_TABLE,
+      CLUSTER_ROWS.cpuRedis,
+      system.id,
+      perMessage(afterRedis - beforeRedis),
+    );
+    if (run.lost > 0) {
+      results.note(
+        `Run ${ctx.run}, ${system.label}, cluster: ${run.lost} of ${run.measurement.expected} messages never arrived.`,
+      );
+    }
+    ctx.log(
+      `  ${system.label} cluster: ${Math.round(run.throughput)} msg/s, p99 ${run.p99Ms.toFixed(1)} ms`,
+    );
+  } finally {
+    await load?.stop();
+    await Promise.all(nodes.map((node) => node.stop()));
+    await redis.stop();
+  }
+}
+
+/** Starts one node, or reports why it did not start (e.g. it refused the cluster options). */
+async function startNode(
+  ctx: BenchContext,
+  system: SystemSpec,
+  config: ServerConfig,
+  scenario: string,
+): Promise<ServerProcess | undefined> {
+  try {
+    return await startServer(system, config, profileName(ctx, system, scenario));
+  } catch (err) {
+    unsupported(ctx, system, 'a node did not start', errorLine((err as Error).message));
+    return undefined;
+  }
+}
+
+/**
+ * Whether a message sent on node A reaches a user on node B. Several tries, since a Redis
+ * subscription may still be on its way when the nodes report ready.
+ */
+async function linked(load: LoadPool, a: ServerProcess, stallMs: number): Promise<boolean> {
+  for (let attempt = 0; attempt < PROBE_ATTEMPTS; attempt++) {
+    const { measurement } = await load.measure(
+      (i) => (i === 0 ? 1 : 0),
+      1,
+      () => a.control.pushStorm({ userCount: 1, total: 1, perUserPerTurn: 1, bytes: 100 }),
+      Math.min(stallMs, 1000),
+    );
+    if (measurement.received > 0) return true;
+  }
+  return false;
+}
+
+/** Puts `reason` in the system's cells and the details in the notes and the log. */
+function unsupported(ctx: BenchContext, system: SystemSpec, reason: string, details: string): void {
+  for (const row of Object.values(CLUSTER_ROWS)) {
+    ctx.results.remark(CLUSTER_TABLE, row, system.id, `not measured: ${reason}`);
+  }
+  ctx.results.note(`Cluster, ${system.label}, not measured: ${details}.`);
+  ctx.log(`  ${system.label} cluster: NOT MEASURED: ${details}`);
+}
+
+/** The line of a child's output that names the error, for a one-line note. */
+function errorLine(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.find((l) => /error/i.test(l)) ?? lines[0] ?? 'no output';
+}

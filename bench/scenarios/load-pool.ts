@@ -1,0 +1,144 @@
+import { join } from 'node:path';
+import { LatencyHistogram } from '../load/latency-histogram.js';
+import type { Protocol } from '../load/clients.js';
+import type { MeterReport } from '../load/receive-meter.js';
+import type { ConnectReport } from '../load/worker.js';
+import { startChild, stopChild, whileRunning, type Child } from '../processes/children.js';
+import { paths } from '../paths.js';
+import { childReady, RpcClient } from '../processes/rpc.js';
+
+const READY_TIMEOUT_MS = 10_000;
+
+/** A wave of connections across all workers. */
+export interface ConnectSummary {
+  opened: number;
+  failed: number;
+  firstError?: string;
+  /** From the first handshake started to the last client registered, in seconds. */
+  seconds: number;
+  /** Handshakes per second. */
+  rate: number;
+  /** CPU time of all workers together, in microseconds. */
+  cpuMicros: number;
+}
+
+/** What all workers saw during one measurement. */
+export interface Measurement {
+  expected: number;
+  received: number;
+  latency: LatencyHistogram;
+  maxLatencyMicros: number;
+  lastReceivedNs: number;
+  /** CPU time of all workers together, in microseconds. */
+  cpuMicros: number;
+  wallNs: number;
+}
+
+/**
+ * The load generator: several worker processes, each holding a share of the clients. User i
+ * belongs to worker i mod N, so any prefix of the users is spread evenly over the workers.
+ */
+export class LoadPool {
+  private constructor(
+    private readonly workers: Child[],
+    private readonly rpc: RpcClient[],
+  ) {}
+
+  static async start(count: number): Promise<LoadPool> {
+    const workers: Child[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        workers.push(
+          startChild(process.execPath, [join(paths.compiled, 'load/worker.js')], {
+            name: `load worker ${i}`,
+            ipc: true,
+          }),
+        );
+      }
+      await Promise.all(
+        workers.map((w) => whileRunning(w, childReady(w.process), READY_TIMEOUT_MS)),
+      );
+    } catch (err) {
+      await Promise.all(workers.map((w) => stopChild(w)));
+      throw err;
+    }
+    return new LoadPool(
+      workers,
+      workers.map((w) => new RpcClient(w.process, w.name)),
+    );
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Connects users `from` ≤ i < `to`, each worker keeping `concurrency` handshakes in flight. */
+  async connect(
+    protocol: Protocol,
+    from: number,
+    to: number,
+    url: (userIndex: number) => string,
+    concurrency: number,
+  ): Promise<ConnectSummary> {
+    const shares = this.rpc.map(() => [] as string[]);
+    for (let i = from; i < to; i++) shares[i % this.size].push(url(i));
+    const reports = await Promise.all(
+      this.rpc.map((rpc, w) =>
+        rpc.call<ConnectReport>('connect', { protocol, urls: shares[w], concurrency }),
+      ),
+    );
+    const seconds =
+      (Math.max(...reports.map((r) => r.endNs)) - Math.min(...reports.map((r) => r.startNs))) / 1e9;
+    const opened = sum(reports.map((r) => r.opened));
+    return {
+      opened,
+      failed: sum(reports.map((r) => r.failed)),
+      firstError: reports.find((r) => r.firstError)?.firstError,
+      seconds,
+      rate: opened / seconds,
+      cpuMicros: sum(reports.map((r) => r.cpuMicros)),
+    };
+  }
+
+  /**
+   * Arms every worker to expect its users' share of messages, runs `action` (which makes a
+   * server push), and gathers what arrived: complete, or incomplete once nothing arrived for
+   * `stallMs`.
+   */
+  async measure<T>(
+    expectedForUser: (userIndex: number) => number,
+    userCount: number,
+    action: () => Promise<T>,
+    stallMs: number,
+  ): Promise<{ result: T; measurement: Measurement }> {
+    const expected = this.rpc.map(() => 0);
+    for (let i = 0; i < userCount; i++) expected[i % this.size] += expectedForUser(i);
+    await Promise.all(this.rpc.map((rpc, w) => rpc.call('arm', { expected: expected[w] })));
+    const collected = Promise.all(
+      this.rpc.map((rpc) => rpc.call<MeterReport>('collect', { stallMs })),
+    );
+    const [result, reports] = await Promise.all([action(), collected]);
+    const latency = new LatencyHistogram();
+    for (const report of reports) latency.merge(report.histogram);
+    return {
+      result,
+      measurement: {
+        expected: sum(expected),
+        received: sum(reports.map((r) => r.received)),
+        latency,
+        maxLatencyMicros: Math.max(...reports.map((r) => r.maxLatencyMicros)),
+        lastReceivedNs: Math.max(...reports.map((r) => r.lastReceivedNs)),
+        cpuMicros: sum(reports.map((r) => r.cpuMicros)),
+        wallNs: Math.max(...reports.map((r) => r.wallNs)),
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((w) => stopChild(w)));
+  }
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,58 @@
+import type { Protocol } from '../load/clients.js';
+import { userId } from '../users.js';
+
+/** The three systems compared; every table has one column per system. */
+export type SystemId = 'ours' | 'raw' | 'sio';
+
+export interface SystemSpec {
+  id: SystemId;
+  label: string;
+  /** For ratio headers and the chart. */
+  short: string;
+  /** Server entry, relative to the compiled bench directory. */
+  script: string;
+  protocol: Protocol;
+  /** WebSocket URL for a user on a server's port; `token` replaces `?user=` with a JWT. */
+  url(port: number, userIndex: number, token?: string): string;
+}
+
+export const SYSTEMS: readonly SystemSpec[] = [
+  {
+    id: 'ours',
+    label: 'nest-chat-gateway',
+    short: 'ours',
+    script: 'servers/ours.js',
+    protocol: 'ours',
+    url: (port, i, token) =>
+      `ws://127.0.0.1:${port}/ws?${token ? `token=${token}` : `user=${userId(i)}`}`,
+  },
+  {
+    id: 'raw',
+    label: 'raw ws',
+    short: 'raw ws',
+    script: 'servers/raw-ws.js',
+    protocol: 'raw',
+    url: (port, i) => `ws://127.0.0.1:${port}/?user=${userId(i)}`,
+  },
+  {
+    id: 'sio',
+    label: 'socket.io',
+    short: 'socket.io',
+    script: 'servers/socket-io.js',
+    protocol: 'socket.io',
+    url: (port, i) => `http://127.0.0.1:${port}/?user=${userId(i)}`,
+  },
+];
+
+export function system(id: SystemId): SystemSpec {
+  return SYSTEMS.find((s) => s.id === id)!;
+}
+
+/** The columns of a table comparing the three systems. */
+export const SYSTEM_COLUMNS = SYSTEMS.map(({ id, label, short }) => ({ id, label, short }));
+
+/** Our module against each baseline. */
+export const SYSTEM_RATIOS: readonly [string, string][] = [
+  ['ours', 'raw'],
+  ['ours', 'sio'],
+];
