@@ -6,7 +6,7 @@ import { MessageList } from './message-list.js';
 import { renderOnline } from './online-list.js';
 import { PresenceRoster } from './presence-roster.js';
 
-/** The chat page: sign in, see who is online, exchange direct messages. */
+// The chat page: sign in, see who is online, exchange direct messages.
 
 type Status = 'signed-out' | 'connecting' | 'connected' | 'reconnecting' | 'replaced' | 'closed';
 

@@ -1,4 +1,4 @@
-/** The demo's HTTP endpoints the page uses (same origin as the page). */
+// The demo's HTTP endpoints the page uses (same origin as the page).
 
 /** `POST /auth/login`: a token for `user`, or an Error with the server's explanation. */
 export async function login(user: string): Promise<string> {

@@ -1,4 +1,4 @@
-/** The pushes the demo server sends the page (see README, "Chat relay" and presence). */
+// The pushes the demo server sends the page (see README, "Chat relay" and presence).
 
 export interface ChatMessage {
   type: 'chat';
