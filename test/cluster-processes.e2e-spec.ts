@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startDemoProcess, type DemoProcess } from './support/demo-process.js';
+import { nextPush } from './support/demo-pushes.js';
 import { RedisServer } from './support/redis-server.js';
 import { TestClient } from './support/test-client.js';
 import { waitFor } from './support/wait.js';
@@ -48,7 +49,7 @@ describe('demo instances as OS processes on one Redis', () => {
 
     const push = await http(a, '/users/pia/messages', { text: 'across processes' });
     assert.deepEqual(push, { status: 202, body: { user: 'pia', delivered: 1 } });
-    assert.deepEqual((await pia.next('message')).data, { text: 'across processes' });
+    assert.deepEqual((await nextPush(pia)).data, { text: 'across processes' });
 
     // The chat relay works across instances too: a user on A writes to pia on B.
     const { body: other } = await http(a, '/auth/login', { user: 'quinn' });
@@ -56,11 +57,37 @@ describe('demo instances as OS processes on one Redis', () => {
       `ws://127.0.0.1:${a.port}/ws?token=${other.token}`,
     );
     quinn.send({ event: 'chat', data: { to: 'pia', text: 'hello from A' } });
-    const chat = await pia.next('message');
+    const chat = await nextPush(pia);
     assert.equal(chat.data.from, 'quinn');
     assert.equal(chat.data.text, 'hello from A');
-    assert.equal((await quinn.next('message')).data.delivered, 1);
+    assert.equal((await nextPush(quinn)).data.delivered, 1);
     await quinn.close();
+  });
+
+  it('presence follows a user from instance to instance, and back', async () => {
+    const connect = async (node: DemoProcess, user: string) => {
+      const { body } = await http(node, '/auth/login', { user });
+      return TestClient.connectAndWelcome(`ws://127.0.0.1:${node.port}/ws?token=${body.token}`);
+    };
+    const aboutSam = (client: TestClient) =>
+      client
+        .framesOf('message')
+        .filter(({ data }) => data?.type === 'presence' && data.user === 'sam')
+        .map(({ data }) => (data.online ? 'online' : 'offline'));
+    const ola = await connect(b, 'ola');
+
+    const samOnA = await connect(a, 'sam');
+    await waitFor(() => aboutSam(ola).includes('online'));
+    // sam opens the chat on B: the connection on A is replaced, sam stays online.
+    const samOnB = await connect(b, 'sam');
+    assert.equal((await samOnA.closed).code, 4000);
+    await samOnB.close();
+    await waitFor(() => aboutSam(ola).at(-1) === 'offline', { what: 'sam offline' });
+    // Back on A, which must not trust what it announced before sam left it.
+    const samAgain = await connect(a, 'sam');
+    await waitFor(() => aboutSam(ola).at(-1) === 'online', { what: 'sam online again' });
+    assert.equal(aboutSam(ola).filter((state) => state === 'offline').length, 1);
+    await Promise.all([samAgain.close(), ola.close()]);
   });
 
   it("after a SIGKILL of B, B's users are offline within the node TTL and sends to them return 0", async () => {

@@ -6,6 +6,7 @@ import { createDemoApp } from '../src/demo/create-demo-app.js';
 import { loadDemoConfig } from '../src/demo/demo-config.js';
 import { CloseCode } from '../src/index.js';
 import { startDemoProcess } from './support/demo-process.js';
+import { nextPush } from './support/demo-pushes.js';
 import { refusedStatus, TestClient } from './support/test-client.js';
 import { waitFor } from './support/wait.js';
 
@@ -56,7 +57,7 @@ describe('demo application', () => {
       const { status, body } = await post('/users/bob/messages', payload);
       assert.equal(status, 202);
       assert.deepEqual(body, { user: 'bob', delivered: 1 });
-      assert.deepEqual((await bob.next('message')).data, payload);
+      assert.deepEqual((await nextPush(bob)).data, payload);
     }
     assert.deepEqual((await post('/users/nobody/messages', { x: 1 })).body, {
       user: 'nobody',
@@ -118,13 +119,13 @@ describe('demo application', () => {
     const dave = await connect('dave');
     const erin = await connect('erin');
     dave.send({ event: 'chat', data: { to: 'erin', text: 'hi' } });
-    const received = await erin.next('message');
+    const received = await nextPush(erin);
     assert.equal(received.data.type, 'chat');
     assert.equal(received.data.from, 'dave');
     assert.equal(received.data.to, 'erin');
     assert.equal(received.data.text, 'hi');
     assert.equal(typeof received.data.ts, 'number');
-    const ack = await dave.next('message');
+    const ack = await nextPush(dave);
     assert.deepEqual(ack.data, {
       type: 'chat:sent',
       to: 'erin',
@@ -145,12 +146,25 @@ describe('demo application', () => {
     ];
     for (const frame of bad) {
       frank.send(frame);
-      const answer = await frank.next('message');
+      const answer = await nextPush(frank);
       assert.equal(answer.data.type, 'rejected');
       assert.equal(answer.data.event, frame.event);
       assert.equal(typeof answer.data.reason, 'string');
     }
     await frank.close();
+  });
+
+  it('echoes the id of a chat frame in its answer, whichever answer comes first', async () => {
+    const olaf = await connect('olaf');
+    olaf.send({ event: 'chat', data: { id: 'm1', to: 'erin', text: 'hi' } });
+    olaf.send({ event: 'chat', data: { id: 'm2', to: 'erin', text: '' } });
+    olaf.send({ event: 'chat', data: { id: 'x'.repeat(65), to: 'erin', text: 'hi' } });
+    const answers = [await nextPush(olaf), await nextPush(olaf), await nextPush(olaf)];
+    const byId = (id: string | undefined) => answers.find(({ data }) => data.id === id)?.data;
+    assert.equal(byId('m1').type, 'chat:sent');
+    assert.equal(byId('m2').type, 'rejected');
+    assert.match(byId(undefined).reason, /"id" must be a string of at most 64 characters/);
+    await olaf.close();
   });
 
   it('GET /metrics serves the gateway and process metrics; GET /health says ready', async () => {
@@ -216,7 +230,7 @@ describe('demo as an OS process (what npm start runs)', () => {
         body: '{"n":1}',
       });
       assert.equal(response.status, 202);
-      assert.deepEqual((await client.next('message')).data, { n: 1 });
+      assert.deepEqual((await nextPush(client)).data, { n: 1 });
       assert.match(demo.output(), /queryUserAuthenticator\(\) trusts \?user=/);
 
       // Nest's shutdown hooks re-raise the signal once the application has closed.

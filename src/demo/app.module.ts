@@ -8,9 +8,14 @@ import { HealthController } from './health.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import type { DemoConfig } from './demo-config.js';
 import { DemoTokensService } from './demo-tokens.service.js';
+import { PresenceController } from './presence.controller.js';
+import { PresenceService } from './presence.service.js';
 import { UsersController } from './users.controller.js';
 
-/** The demo application: the chat module, a demo login, REST pushes and a chat relay. */
+/**
+ * The demo application: the chat module, a demo login, REST pushes, a chat relay and live
+ * presence for the browser page.
+ */
 @Module({})
 export class AppModule {
   static register(config: DemoConfig): DynamicModule {
@@ -40,12 +45,19 @@ export class AppModule {
             : undefined,
         }),
       ],
-      controllers: [AuthController, UsersController, MetricsController, HealthController],
+      controllers: [
+        AuthController,
+        UsersController,
+        PresenceController,
+        MetricsController,
+        HealthController,
+      ],
       providers: [
         { provide: DEMO_CONFIG, useValue: config },
         { provide: DEMO_METRICS, useValue: metrics },
         DemoTokensService,
         ChatRelayService,
+        PresenceService,
       ],
     };
   }

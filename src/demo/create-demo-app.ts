@@ -1,9 +1,13 @@
-import { type LoggerService, type LogLevel } from '@nestjs/common';
+import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ChatWsAdapter } from '../index.js';
 import { AppModule } from './app.module.js';
 import type { DemoConfig } from './demo-config.js';
+import { findWebAssets } from './web-assets.js';
+
+/** express.static settings: only real files, no directory redirects, no dotfiles. */
+const STATIC_OPTIONS = { index: false, redirect: false, dotfiles: 'ignore' } as const;
 
 /** Builds the demo application, ready for `listen()`; shared by `main.ts` and the tests. */
 export async function createDemoApp(
@@ -17,5 +21,20 @@ export async function createDemoApp(
   // Any JSON value is a valid push payload, not only objects and arrays.
   app.useBodyParser('json', { strict: false, limit: '64kb' });
   app.useWebSocketAdapter(new ChatWsAdapter(app));
+  serveBrowserPage(app);
   return app;
+}
+
+/**
+ * Serves the chat page at `/` and the client module under `/client/`. The page's files all have
+ * extensions, so they cannot shadow the API's routes (`/auth`, `/users`, `/presence`, …).
+ */
+function serveBrowserPage(app: NestExpressApplication): void {
+  const assets = findWebAssets();
+  if (!assets) {
+    new Logger('Demo').warn('The browser page is not built (npm run build): / is not served');
+    return;
+  }
+  app.useStaticAssets(assets.client, { ...STATIC_OPTIONS, prefix: '/client/' });
+  app.useStaticAssets(assets.page, { ...STATIC_OPTIONS, prefix: '/', index: 'index.html' });
 }

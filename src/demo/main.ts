@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   const url = new URL(await app.getUrl());
   logger.log(
-    `Listening on http://${url.host} (WebSocket: ws://${url.host}/ws, auth: ${config.auth})`,
+    `Listening on http://${url.host} (chat page: http://${url.host}/, WebSocket: ws://${url.host}/ws, auth: ${config.auth})`,
   );
 }
 

@@ -1,0 +1,55 @@
+import type { ChatClientError } from './chat-client-error.js';
+
+/** The data of the server's welcome frame, the first frame of every connection. */
+export interface Welcome {
+  user: string;
+  connectionId: string;
+  /** How often the client sends a heartbeat on this connection. */
+  heartbeatIntervalMs: number;
+}
+
+/** Passed to `close` listeners, once for every socket that ended. */
+export interface CloseInfo {
+  /**
+   * The WebSocket close code. 1006 when no close frame arrived: a network failure, a refused
+   * handshake, or a connection the client gave up on (heartbeat or connect timeout).
+   */
+  code: number;
+  reason: string;
+  /** Whether a reconnect follows (a `reconnecting` event right after this one). */
+  willReconnect: boolean;
+}
+
+/** Passed to `reconnecting` listeners when a retry is scheduled. */
+export interface ReconnectingInfo {
+  /** 1 for the first retry after a connection ended or an attempt failed. */
+  attempt: number;
+  /** How long the client waits before this attempt. */
+  delayMs: number;
+}
+
+/**
+ * The events of `ChatClient` and what their listeners receive. `M` is the type of the pushes
+ * the application expects; it is not checked at run time.
+ */
+export interface ChatClientEvents<M = unknown> {
+  /** The WebSocket opened; the server has not welcomed the client yet. */
+  open: undefined;
+  /** The server registered the connection: the client is connected and flushed its queue. */
+  welcome: Welcome;
+  /** A push: the `data` of a `{"event":"message"}` frame. */
+  message: M;
+  /** A socket ended; see `willReconnect`. */
+  close: CloseInfo;
+  /** Something failed; see `ChatClientError.code`. Never thrown, only reported. */
+  error: ChatClientError;
+  /** A reconnect attempt is scheduled. */
+  reconnecting: ReconnectingInfo;
+}
+
+/**
+ * Where the client stands. `idle` until `connect()`; `connecting` during the first attempt;
+ * `connected` from the welcome on; `reconnecting` while waiting for or making a retry; `closed`
+ * after `close()` or a close code that forbids retrying (it never leaves that state).
+ */
+export type ChatClientState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';

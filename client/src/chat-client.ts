@@ -1,0 +1,388 @@
+import { backoffDelay, slowDownDelay } from './backoff.js';
+import { ChatClientError } from './chat-client-error.js';
+import type {
+  ChatClientEvents,
+  ChatClientState,
+  CloseInfo,
+  Welcome,
+} from './chat-client-events.js';
+import {
+  resolveChatClientOptions,
+  type ChatClientOptions,
+  type ResolvedChatClientOptions,
+} from './chat-client-options.js';
+import { Heartbeat } from './heartbeat.js';
+import { Listeners, type Listener } from './listeners.js';
+import { Outbox } from './outbox.js';
+import { afterClose, afterRefusedHandshake, type AfterClose } from './retry-policy.js';
+import { parseEnvelope, readServerError, readWelcome } from './server-frames.js';
+import { OPEN, refusedHandshakeStatus, type WebSocketLike } from './web-socket.js';
+
+const HEARTBEAT_FRAME = '{"event":"heartbeat"}';
+/** The server's default, for a welcome frame that names no interval. */
+const FALLBACK_HEARTBEAT_INTERVAL_MS = 25_000;
+const NORMAL_CLOSURE = 1000;
+/** What a socket that ended without a close frame reports, and what abandoned sockets report. */
+const ABNORMAL_CLOSURE = 1006;
+
+/**
+ * A client of the chat gateway for browsers and Node: one logical connection that survives
+ * network failures and server restarts.
+ *
+ * It reconnects with exponential backoff and full jitter, asks `getToken()` for a token before
+ * every attempt, sends heartbeats at the interval the server's welcome names and reconnects when
+ * they go unanswered, and stops for good on a close code that forbids retrying (4000: another
+ * tab or device took over). Frames emitted while disconnected are queued or rejected.
+ *
+ * Delivery is at most once: there are no acknowledgements in the protocol, so a frame sent just
+ * before a connection dies may be lost.
+ *
+ * @typeParam M the type of the pushes the application expects (not checked at run time)
+ */
+export class ChatClient<M = unknown> {
+  private readonly options: ResolvedChatClientOptions;
+  private readonly listeners = new Listeners<ChatClientEvents<M>>();
+  private readonly outbox: Outbox;
+  private readonly heartbeat: Heartbeat;
+  private currentState: ChatClientState = 'idle';
+  /** The socket of the current attempt or connection; events of any other socket are stale. */
+  private socket: WebSocketLike | undefined;
+  private welcome: Welcome | undefined;
+  /** HTTP status of the current socket's refused handshake, when the implementation tells. */
+  private refusedStatus: number | undefined;
+  /** Number of the retry in progress; back to 0 on every welcome. */
+  private attempt = 0;
+  /** Identifies the current attempt, so that a late `getToken()` answer can tell it is stale. */
+  private generation = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** @throws TypeError when an option cannot work (the message names it). */
+  constructor(options: ChatClientOptions) {
+    this.options = resolveChatClientOptions(options);
+    this.outbox = new Outbox(this.options.maxQueued);
+    this.heartbeat = new Heartbeat(
+      () => this.socket?.send(HEARTBEAT_FRAME),
+      () =>
+        this.abandon(`heartbeat timeout: no frame within ${this.options.heartbeatTimeoutMs} ms`),
+    );
+  }
+
+  /** Where the client stands; see {@link ChatClientState}. */
+  get state(): ChatClientState {
+    return this.currentState;
+  }
+
+  /** The welcome of the live connection (user, connection id), while connected. */
+  get session(): Welcome | undefined {
+    return this.welcome;
+  }
+
+  /** Number of frames waiting for the next connection. */
+  get queued(): number {
+    return this.outbox.size;
+  }
+
+  /**
+   * Starts connecting. Register listeners first. Does nothing unless the client is `idle`.
+   * @throws ChatClientError `closed` after `close()`: a closed client stays closed.
+   */
+  connect(): this {
+    if (this.currentState === 'closed') {
+      throw new ChatClientError('closed', 'ChatClient: the client is closed; create a new one');
+    }
+    if (this.currentState === 'idle') {
+      this.currentState = 'connecting';
+      this.open();
+    }
+    return this;
+  }
+
+  /** Adds a listener. Listeners run in the order they were added. */
+  on<K extends keyof ChatClientEvents<M>>(
+    event: K,
+    listener: Listener<ChatClientEvents<M>, K>,
+  ): this {
+    this.listeners.add(event, listener);
+    return this;
+  }
+
+  /** Removes a listener added with {@link on}. */
+  off<K extends keyof ChatClientEvents<M>>(
+    event: K,
+    listener: Listener<ChatClientEvents<M>, K>,
+  ): this {
+    this.listeners.delete(event, listener);
+    return this;
+  }
+
+  /**
+   * Sends `{"event":event,"data":data}` to the server; the application receives it on
+   * `incoming$`. The frame is serialized now, so later changes to `data` do not affect it.
+   *
+   * @returns `'sent'` when handed to the live socket, `'queued'` when kept for the next
+   *   connection (`whileDisconnected: 'queue'`).
+   * @throws TypeError for an empty or reserved (`heartbeat`) event, or data with no JSON form.
+   * @throws ChatClientError `not_connected` (option `'reject'`), `queue_full`, or `closed`.
+   */
+  emit(event: string, data?: unknown): 'sent' | 'queued' {
+    if (typeof event !== 'string' || event === '') {
+      throw new TypeError('ChatClient.emit: the event must be a non-empty string');
+    }
+    if (event === 'heartbeat') {
+      throw new TypeError('ChatClient.emit: "heartbeat" is reserved; the client sends it itself');
+    }
+    if (this.currentState === 'closed') {
+      throw new ChatClientError('closed', 'ChatClient.emit: the client is closed');
+    }
+    const frame = JSON.stringify({ event, data });
+    if (this.currentState === 'connected' && this.socket?.readyState === OPEN) {
+      this.socket.send(frame);
+      return 'sent';
+    }
+    if (this.options.whileDisconnected === 'reject') {
+      throw new ChatClientError('not_connected', 'ChatClient.emit: not connected');
+    }
+    if (!this.outbox.push(frame)) {
+      throw new ChatClientError(
+        'queue_full',
+        `ChatClient.emit: not connected and ${this.options.maxQueued} frames are already queued`,
+      );
+    }
+    return 'queued';
+  }
+
+  /**
+   * Stops for good: closes the connection with 1000, cancels any pending retry and drops the
+   * queued frames. A `close` event follows only if a socket was open or opening.
+   */
+  close(): void {
+    if (this.currentState === 'closed') return;
+    const socket = this.socket;
+    this.stop();
+    if (socket) {
+      socket.close(NORMAL_CLOSURE);
+      this.listeners.dispatch('close', {
+        code: NORMAL_CLOSURE,
+        reason: 'closed by the client',
+        willReconnect: false,
+      });
+    }
+  }
+
+  /**
+   * Starts one connection attempt: a token, a socket, the welcome. The connect timeout covers all
+   * three, so a `getToken()` that hangs cannot stall the client either.
+   */
+  private open(): void {
+    const generation = ++this.generation;
+    this.connectTimer = setTimeout(() => this.timedOut(), this.options.connectTimeoutMs);
+    void this.fetchTokenAndDial(generation);
+  }
+
+  /** It never rejects. */
+  private async fetchTokenAndDial(generation: number): Promise<void> {
+    let token: string | undefined;
+    try {
+      token = await this.options.getToken?.();
+      if (this.options.getToken && (typeof token !== 'string' || token === '')) {
+        throw new TypeError(`getToken() must return a non-empty string, got ${typeof token}`);
+      }
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.failedBeforeDial(
+        new ChatClientError('token_failed', `ChatClient: ${messageOf(err)}`, { cause: err }),
+      );
+      return;
+    }
+    if (generation === this.generation) this.dial(token);
+  }
+
+  private timedOut(): void {
+    const reason = `connect timeout: no welcome within ${this.options.connectTimeoutMs} ms`;
+    if (this.socket) {
+      this.abandon(reason);
+      return;
+    }
+    // Still waiting for getToken(): make its late answer stale.
+    this.generation++;
+    this.failedBeforeDial(
+      new ChatClientError('token_failed', `ChatClient: getToken() did not settle (${reason})`),
+    );
+  }
+
+  /** An attempt failed before it had a socket, so no close event: report it and retry. */
+  private failedBeforeDial(error: ChatClientError): void {
+    clearTimeout(this.connectTimer);
+    this.listeners.dispatch('error', error);
+    // An error listener may have called close().
+    if (this.currentState !== 'closed') this.retry();
+  }
+
+  private dial(token: string | undefined): void {
+    const url = new URL(this.options.url);
+    if (token !== undefined) url.searchParams.set(this.options.tokenParameter, token);
+    let socket: WebSocketLike;
+    try {
+      socket = new this.options.WebSocket(url.href);
+    } catch (err) {
+      // Not expected once the options have checked the URL; if an implementation throws anyway,
+      // it is a failed attempt like any other, retried at most every maxDelayMs.
+      this.failedBeforeDial(
+        new ChatClientError('socket_error', `ChatClient: ${messageOf(err)}`, { cause: err }),
+      );
+      return;
+    }
+    this.socket = socket;
+    this.refusedStatus = undefined;
+    // Listeners stay on an abandoned socket (removing the error listener of a `ws` socket would
+    // make its late errors throw); each checks that its socket is still the current one.
+    socket.addEventListener('open', () => {
+      if (socket === this.socket) this.listeners.dispatch('open', undefined);
+    });
+    socket.addEventListener('message', ({ data }) => {
+      if (socket === this.socket) this.receive(socket, data);
+    });
+    socket.addEventListener('error', (event) => {
+      if (socket === this.socket) this.failed(event);
+    });
+    socket.addEventListener('close', ({ code, reason }) => {
+      if (socket !== this.socket) return;
+      const status = this.refusedStatus;
+      if (status === undefined) {
+        this.ended({ code, reason }, afterClose(code));
+      } else {
+        this.ended(
+          { code, reason: reason || `handshake refused: HTTP ${status}` },
+          afterRefusedHandshake(status),
+        );
+      }
+    });
+  }
+
+  private receive(socket: WebSocketLike, data: unknown): void {
+    this.heartbeat.received();
+    // The protocol is JSON text only; a binary frame would come from a foreign server.
+    if (typeof data !== 'string') return;
+    const frame = parseEnvelope(data);
+    if (!frame) {
+      this.listeners.dispatch(
+        'error',
+        new ChatClientError('bad_frame', 'ChatClient: the server sent a frame that is not JSON'),
+      );
+      return;
+    }
+    switch (frame.event) {
+      case 'welcome':
+        return this.welcomed(socket, frame.data);
+      case 'message':
+        return this.listeners.dispatch('message', frame.data as M);
+      case 'error': {
+        const { code, message } = readServerError(frame.data);
+        return this.listeners.dispatch(
+          'error',
+          new ChatClientError('server_error', `ChatClient: the server said: ${message}`, {
+            serverCode: code,
+          }),
+        );
+      }
+      // 'heartbeat' answers only prove liveness, recorded above; other events would come from a
+      // newer server and are ignored.
+    }
+  }
+
+  private welcomed(socket: WebSocketLike, data: unknown): void {
+    const welcome = readWelcome(data, FALLBACK_HEARTBEAT_INTERVAL_MS);
+    if (!welcome) {
+      // Ignored: without a welcome the connect timeout ends this attempt.
+      this.listeners.dispatch(
+        'error',
+        new ChatClientError('bad_frame', 'ChatClient: the welcome frame lacks user or id'),
+      );
+      return;
+    }
+    clearTimeout(this.connectTimer);
+    this.attempt = 0;
+    this.currentState = 'connected';
+    this.welcome = welcome;
+    this.heartbeat.start(welcome.heartbeatIntervalMs, this.options.heartbeatTimeoutMs);
+    for (const frame of this.outbox.drain()) socket.send(frame);
+    this.listeners.dispatch('welcome', welcome);
+  }
+
+  /** An error event of the current socket; its close event follows and decides what happens. */
+  private failed(event: { message?: unknown }): void {
+    this.refusedStatus = refusedHandshakeStatus(event);
+    this.listeners.dispatch('error', socketError(event.message, this.refusedStatus));
+  }
+
+  /** Gives up on the current socket, which looks open but is not answering, and retries. */
+  private abandon(reason: string): void {
+    const socket = this.socket;
+    if (!socket) return;
+    this.ended({ code: ABNORMAL_CLOSURE, reason }, 'retry');
+    socket.close(NORMAL_CLOSURE);
+  }
+
+  /** The current socket ended: report it, then retry or stop as `next` says. */
+  private ended(info: Omit<CloseInfo, 'willReconnect'>, next: AfterClose): void {
+    this.release();
+    if (next === 'stop') {
+      this.stop();
+    } else {
+      this.currentState = 'reconnecting';
+    }
+    this.listeners.dispatch('close', { ...info, willReconnect: next !== 'stop' });
+    // A close listener may have called close().
+    if (this.currentState === 'reconnecting') this.retry(next === 'slow-down');
+  }
+
+  private retry(slowDown = false): void {
+    this.attempt++;
+    const { baseDelayMs, maxDelayMs } = this.options;
+    const delayMs = slowDown
+      ? slowDownDelay(maxDelayMs)
+      : backoffDelay(this.attempt, baseDelayMs, maxDelayMs);
+    this.currentState = 'reconnecting';
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.open();
+    }, delayMs);
+    this.listeners.dispatch('reconnecting', { attempt: this.attempt, delayMs });
+  }
+
+  /** Forgets the current socket and its timers. */
+  private release(): void {
+    this.socket = undefined;
+    this.welcome = undefined;
+    this.heartbeat.stop();
+    clearTimeout(this.connectTimer);
+  }
+
+  private stop(): void {
+    this.release();
+    this.generation++;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.outbox.drain();
+    this.currentState = 'closed';
+  }
+}
+
+function socketError(message: unknown, status: number | undefined): ChatClientError {
+  if (status !== undefined) {
+    return new ChatClientError(
+      'handshake_refused',
+      `ChatClient: handshake refused: HTTP ${status}`,
+      {
+        status,
+      },
+    );
+  }
+  const detail = typeof message === 'string' ? `: ${message}` : '';
+  return new ChatClientError('socket_error', `ChatClient: WebSocket error${detail}`);
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,21 @@
+export { ChatClient } from './chat-client.js';
+export type { ChatClientOptions } from './chat-client-options.js';
+export type {
+  ChatClientEvents,
+  ChatClientState,
+  CloseInfo,
+  ReconnectingInfo,
+  Welcome,
+} from './chat-client-events.js';
+export {
+  ChatClientError,
+  type ChatClientErrorCode,
+  type ChatClientErrorDetails,
+} from './chat-client-error.js';
+export type { Listener } from './listeners.js';
+export {
+  FINAL_CLOSE_CODES,
+  FINAL_HANDSHAKE_STATUSES,
+  SLOW_DOWN_CLOSE_CODES,
+} from './retry-policy.js';
+export type { WebSocketConstructor, WebSocketLike } from './web-socket.js';

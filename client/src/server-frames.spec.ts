@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseEnvelope, readServerError, readWelcome } from './server-frames.js';
+
+describe('server frames', () => {
+  it('parses envelopes and refuses anything else', () => {
+    assert.deepEqual(parseEnvelope('{"event":"message","data":[1]}'), {
+      event: 'message',
+      data: [1],
+    });
+    assert.deepEqual(parseEnvelope('{"event":"heartbeat"}'), {
+      event: 'heartbeat',
+      data: undefined,
+    });
+    for (const text of ['', '{', 'null', '[]', '"x"', '{"event":""}', '{"event":7}', '{}']) {
+      assert.equal(parseEnvelope(text), undefined, text);
+    }
+  });
+
+  it('reads a welcome, and falls back to a usable heartbeat interval', () => {
+    assert.deepEqual(readWelcome({ user: 'u', connectionId: 'c', heartbeatIntervalMs: 50 }, 9), {
+      user: 'u',
+      connectionId: 'c',
+      heartbeatIntervalMs: 50,
+    });
+    for (const interval of [undefined, 0, -5, Number.NaN, '50', Infinity]) {
+      const welcome = readWelcome(
+        { user: 'u', connectionId: 'c', heartbeatIntervalMs: interval },
+        9,
+      );
+      assert.equal(welcome?.heartbeatIntervalMs, 9, String(interval));
+    }
+    assert.equal(readWelcome({ user: 'u' }, 9), undefined);
+    assert.equal(readWelcome('welcome', 9), undefined);
+    assert.equal(readWelcome(null, 9), undefined);
+  });
+
+  it('reads an error frame, whatever it holds', () => {
+    assert.deepEqual(readServerError({ code: 'bad_json', message: 'nope' }), {
+      code: 'bad_json',
+      message: 'nope',
+    });
+    assert.equal(readServerError(undefined).code, 'unknown');
+  });
+});
