@@ -5,7 +5,7 @@ import { CloseCode, MemoryBroker, MemoryTransport, type ChatModuleOptions } from
 import { startChatApp, type TestApp } from './support/chat-app.js';
 import { RedisServer } from './support/redis-server.js';
 import { TestClient } from './support/test-client.js';
-import { waitFor } from './support/wait.js';
+import { waitFor, within } from './support/wait.js';
 
 interface Backplane {
   name: string;
@@ -248,6 +248,47 @@ describe("cluster on Redis with connectionsPerUser 'single'", () => {
     } finally {
       stats.disconnect();
     }
+  });
+});
+
+describe('cluster on Redis: lost notices', () => {
+  const backplane = redis();
+  let a: TestApp;
+  let b: TestApp;
+  after(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await backplane.stop();
+  });
+
+  it('closes a replaced connection even when its node missed the eviction notice', async () => {
+    await backplane.start();
+    // Subscriptions come back only after 2 s, and liveness refreshes every 200 ms.
+    const options = {
+      redis: {
+        url: backplane.server().url,
+        nodeTtlMs: 600,
+        options: { retryStrategy: () => 2000 },
+      },
+    };
+    [a, b] = await Promise.all([
+      startChatApp({ ...options, nodeId: 'a' }),
+      startChatApp({ ...options, nodeId: 'b' }),
+    ]);
+    const old = await TestClient.connectAndWelcome(a.wsUrl('deaf'));
+    await waitFor(() => b.messaging.isOnline('deaf'));
+
+    // Cut every pub/sub connection: node A cannot hear the notice B is about to publish.
+    const admin = backplane.server().client();
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    admin.disconnect();
+    const fresh = await TestClient.connectAndWelcome(b.wsUrl('deaf'));
+
+    assert.equal(
+      (await within(old.closed, 5000, 'the replaced connection to close')).code,
+      CloseCode.Replaced,
+    );
+    assert.equal(fresh.socket.readyState, WebSocket.OPEN);
+    await fresh.close();
   });
 });
 

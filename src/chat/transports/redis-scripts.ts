@@ -21,8 +21,10 @@ end
 
 /**
  * KEYS: user zset, nodes zset, this node's hash. ARGV: connection id, user, limit, since ('' for a
- * fresh join). Drops the user's entries on dead nodes, adds the connection, then removes the
- * oldest entries beyond the limit. Returns { since, evicted ids }.
+ * fresh join), key prefix, eviction list lifetime in ms. Drops the user's entries on dead nodes,
+ * adds the connection, then removes the oldest entries beyond the limit and files each in its
+ * node's eviction list (read at the node's next refresh, in case the faster pub/sub notice is
+ * lost). Returns { since, evicted ids }.
  */
 export const JOIN = `${PRELUDE}
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -36,6 +38,11 @@ local evicted = {}
 if excess > 0 then
   evicted = redis.call('ZRANGE', KEYS[1], 0, excess - 1)
   redis.call('ZREM', KEYS[1], unpack(evicted))
+  for _, member in ipairs(evicted) do
+    local list = ARGV[5] .. 'ev:' .. nodeOf(member)
+    redis.call('RPUSH', list, member)
+    redis.call('PEXPIRE', list, ARGV[6])
+  end
 end
 return { string.format('%.3f', since), evicted }
 `;
@@ -55,12 +62,15 @@ return result
 `;
 
 /**
- * KEYS: nodes zset. ARGV: node id, time-to-live in ms. Extends this node's liveness and returns
- * { 1 if the node was missing (its presence was lost), ids of nodes whose liveness has passed }.
+ * KEYS: nodes zset, this node's eviction list. ARGV: node id, time-to-live in ms. Extends this
+ * node's liveness and returns { 1 if the node was missing (its presence was lost), ids of nodes
+ * whose liveness has passed, connections of this node evicted since the last refresh }.
  */
 export const REFRESH_NODE = `${PRELUDE}
 local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-return { added, redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now) }
+local evicted = redis.call('LRANGE', KEYS[2], 0, -1)
+redis.call('DEL', KEYS[2])
+return { added, redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now), evicted }
 `;
 
 /** KEYS: nodes zset. Returns the ids of the live nodes. */

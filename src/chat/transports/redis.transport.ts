@@ -37,12 +37,20 @@ export interface RedisTransportOptions {
 type Commands = Redis & {
   chatJoin(...args: (string | number)[]): Promise<[string, string[]]>;
   chatLocate(keyCount: number, ...keys: string[]): Promise<string[][]>;
-  chatRefreshNode(nodesKey: string, nodeId: string, ttlMs: number): Promise<[number, string[]]>;
+  chatRefreshNode(
+    nodesKey: string,
+    evictionsKey: string,
+    nodeId: string,
+    ttlMs: number,
+  ): Promise<[number, string[], string[]]>;
   chatLiveNodes(nodesKey: string): Promise<string[]>;
 };
 
 /** Dead nodes' presence is removed this many entries per round trip. */
 const CLEANUP_BATCH = 500;
+
+/** How long a node's list of evicted connections outlives the last eviction filed in it. */
+const EVICTIONS_LIFETIME_MS = 60_000;
 
 /**
  * A cluster on Redis, through ioredis. Presence lives in one sorted set per user (connection id →
@@ -85,7 +93,7 @@ export class RedisTransport implements ChatTransport {
       scripts: {
         chatJoin: { numberOfKeys: 3, lua: JOIN },
         chatLocate: { lua: LOCATE },
-        chatRefreshNode: { numberOfKeys: 1, lua: REFRESH_NODE },
+        chatRefreshNode: { numberOfKeys: 2, lua: REFRESH_NODE },
         chatLiveNodes: { numberOfKeys: 1, lua: LIVE_NODES },
       },
     };
@@ -160,6 +168,8 @@ export class RedisTransport implements ChatTransport {
       entry.user,
       limit,
       rejoin ? entry.since.toFixed(3) : '',
+      this.prefix,
+      EVICTIONS_LIFETIME_MS,
     );
     return { since: Number(since), evicted };
   }
@@ -239,11 +249,16 @@ export class RedisTransport implements ChatTransport {
     const node = this.node;
     if (!node) return;
     try {
-      const [added, dead] = await this.commands.chatRefreshNode(
+      const [added, dead, evicted] = await this.commands.chatRefreshNode(
         this.nodesKey,
+        this.evictionsKey(node.nodeId),
         node.nodeId,
         this.ttlMs,
       );
+      // Evictions whose pub/sub notice this node missed (its subscription was down, say).
+      if (evicted.length > 0) {
+        node.receive({ type: 'evict', from: node.nodeId, connectionIds: evicted });
+      }
       // Missing from the live nodes means the presence was lost (Redis restarted empty, or this
       // process stalled past its time-to-live and was cleaned up): join everything again.
       if (periodic && added === 1) node.rejoin();
@@ -273,7 +288,11 @@ export class RedisTransport implements ChatTransport {
       }
       await pipeline.exec();
     } while (cursor !== '0');
-    await this.commands.multi().del(hash).zrem(this.nodesKey, nodeId).exec();
+    await this.commands
+      .multi()
+      .del(hash, this.evictionsKey(nodeId))
+      .zrem(this.nodesKey, nodeId)
+      .exec();
   }
 
   private onMessage(raw: string): void {
@@ -318,6 +337,10 @@ export class RedisTransport implements ChatTransport {
 
   private nodeKey(nodeId: string): string {
     return `${this.prefix}n:${nodeId}`;
+  }
+
+  private evictionsKey(nodeId: string): string {
+    return `${this.prefix}ev:${nodeId}`;
   }
 
   private channelOf(nodeId: string): string {
