@@ -141,13 +141,20 @@ export class MessagingService {
     }
   }
 
-  /** Adds the other nodes' part of a push to its local part, and counts the outcome. */
-  private async completeSend(
+  /**
+   * Adds the other nodes' part of a push to its local part, and counts the outcome. In a single
+   * process that is all synchronous: no promise beyond the one the public method returns.
+   */
+  private completeSend(
     target: RemoteTarget,
     frame: Buffer,
     local: SendResult,
-  ): Promise<SendResult> {
-    const result = await this.forward(target, { frame }, local);
+  ): Promise<SendResult> | SendResult {
+    if (!this.transport.distributed) return this.recorded(local);
+    return this.router.forward(target, { frame }, local).then((result) => this.recorded(result));
+  }
+
+  private recorded(result: SendResult): SendResult {
     this.stats.recordSend(result);
     return result;
   }
