@@ -257,7 +257,8 @@ export class ChatGateway
     // Hostile or broken clients cause these (bad UTF-8, oversized frames, resets); `ws` has
     // already sent the matching close code.
     this.failures.debug(
-      `error ${(err as { code?: string }).code ?? err.message}`,
+      // Kinds must stay few: the error code, never the (variable) message.
+      `error ${(err as { code?: string }).code ?? 'other'}`,
       `Connection ${connection.id} of ${connection.user} failed: ${err.message}`,
     );
     this.registry.end(connection, 'error');
