@@ -12,6 +12,7 @@ import {
 } from '../src/index.js';
 import { startApp, startChatApp, userFromQuery } from './support/chat-app.js';
 import { TestClient } from './support/test-client.js';
+import { waitFor } from './support/wait.js';
 
 describe('shutdown', () => {
   it('app.close() delivers what was queued, closes every connection with 1001 and empties the registry', async () => {
@@ -59,7 +60,9 @@ describe('shutdown under load', () => {
       }
     };
     const pushes = pushLoop();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => clients.every((client) => client.framesOf('message').length > 0), {
+      what: 'pushes to be flowing to every client',
+    });
     await chat.close();
     pushing = false;
     await pushes;
