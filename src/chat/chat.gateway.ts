@@ -123,6 +123,8 @@ export class ChatGateway
   // Nest rethrows anything thrown here as an unhandled error that kills the process, so the
   // whole body is guarded.
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
+    // First of all: a socket error with no listener would be thrown, and kill the process.
+    socket.on('error', this.listeners.error);
     try {
       const principal = this.handshake.takePrincipal(request);
       if (!principal) {
@@ -148,7 +150,6 @@ export class ChatGateway
       socket.on('message', listeners.message);
       socket.on('ping', listeners.ping);
       socket.on('pong', listeners.pong);
-      socket.on('error', listeners.error);
       // The gateway listens for the close itself; ChatWsAdapter skips Nest's per-socket hook.
       socket.on('close', listeners.close);
       this.registry.register(connection);
