@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../chat.constants.js';
 import type { ResolvedChatOptions } from '../chat-options.js';
 import type { SendResult } from '../interfaces/chat-events.interface.js';
@@ -42,6 +42,7 @@ interface AwaitingSend {
  */
 @Injectable()
 export class ClusterRouterService implements OnApplicationShutdown {
+  private readonly logger = new Logger('ChatRouter');
   private queue: QueuedSend[] = [];
   private routing = false;
   private readonly awaiting = new Map<number, AwaitingSend>();
@@ -95,7 +96,17 @@ export class ClusterRouterService implements OnApplicationShutdown {
   private async routeQueued(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
-    await this.route(batch);
+    try {
+      await this.route(batch);
+    } catch (err) {
+      // A bug here must not leave sends hanging nor kill the process with a rejection.
+      this.logger.error(`Routing failed: ${(err as Error)?.stack ?? String(err)}`);
+      const resolvers = new Set(batch.map((send) => send.resolve));
+      for (const [id, send] of this.awaiting) {
+        if (resolvers.has(send.resolve)) this.awaiting.delete(id);
+      }
+      for (const send of batch) send.resolve({ ...send.result, incomplete: 'node_unreachable' });
+    }
     if (this.queue.length > 0) {
       setImmediate(() => void this.routeQueued());
     } else {
