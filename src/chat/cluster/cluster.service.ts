@@ -104,13 +104,18 @@ export class ClusterService
   }
 
   private join(connection: ChatConnection, rejoin: boolean): void {
-    this.transport.join(connection, this.options.maxConnectionsPerUser, rejoin).then(
-      ({ since, evicted }) => {
-        connection.since = since;
-        this.evict(evicted);
-      },
-      (err: unknown) => this.presenceFailed(`add ${connection.id} to`, err),
-    );
+    this.transport
+      .join(connection, this.options.maxConnectionsPerUser, rejoin)
+      .then(
+        ({ since, evicted }) => {
+          connection.since = since;
+          this.evict(evicted);
+        },
+        (err: unknown) => this.presenceFailed(`add ${connection.id} to`, err),
+      )
+      .catch((err: unknown) =>
+        this.logger.error(`Eviction failed: ${(err as Error)?.stack ?? String(err)}`),
+      );
   }
 
   private presenceFailed(what: string, err: unknown): void {
