@@ -90,16 +90,22 @@ export class ClusterService
   }
 
   receive(message: ClusterMessage): void {
-    switch (message.type) {
-      case 'deliver':
-        this.deliver(message.from, message.items);
-        return;
-      case 'delivered':
-        this.router.settle(message);
-        return;
-      case 'evict':
-        for (const id of message.connectionIds) this.endLocal(id);
-        return;
+    // Called from the transport's event handlers, where a throw would break the subscription or
+    // the process: a message this node cannot apply is logged and dropped.
+    try {
+      switch (message.type) {
+        case 'deliver':
+          this.deliver(message.from, message.items);
+          return;
+        case 'delivered':
+          this.router.settle(message);
+          return;
+        case 'evict':
+          for (const id of message.connectionIds) this.endLocal(id);
+          return;
+      }
+    } catch (err) {
+      this.logger.warn(`Dropped a cluster message it could not apply: ${String(err)}`);
     }
   }
 
