@@ -28,15 +28,15 @@ const memory = (): Backplane => {
 };
 
 const redis = (): Backplane & { server(): RedisServer } => {
-  let server: RedisServer;
+  let server: RedisServer | undefined;
   return {
     name: 'Redis',
     start: async () => {
       server = await RedisServer.start();
     },
-    stop: () => server.stop(),
-    options: () => ({ redis: { url: server.url, options: { retryStrategy: () => 50 } } }),
-    server: () => server,
+    stop: async () => server?.stop(),
+    options: () => ({ redis: { url: server!.url, options: { retryStrategy: () => 50 } } }),
+    server: () => server!,
   };
 };
 
@@ -231,6 +231,31 @@ describe("cluster on Redis with connectionsPerUser 'single'", () => {
       assert.equal((await survivors[0].next('message')).data, round);
       await survivors[0].close();
     }
+  });
+
+  it('ignores malformed cluster messages and keeps serving', async () => {
+    const bob = await TestClient.connectAndWelcome(b.wsUrl('sturdy'));
+    const nodeB = bob.connectionId.slice(0, bob.connectionId.lastIndexOf('.'));
+    const publisher = backplane.server().client();
+    try {
+      for (const channel of [`chat:node:${nodeB}`, 'chat:all']) {
+        for (const junk of [
+          'not json',
+          '{"type":"deliver"}',
+          '{"type":"deliver","from":"x","items":[{"id":1,"frame":"{}","users":5}]}',
+          '{"type":"evict","from":"x","connectionIds":[null,{}]}',
+          '{"type":"unknown","from":"x"}',
+        ]) {
+          await publisher.publish(channel, junk);
+        }
+      }
+    } finally {
+      publisher.disconnect();
+    }
+    await waitFor(() => a.messaging.isOnline('sturdy'));
+    assert.deepEqual(await a.messaging.send('sturdy', 'fine'), { delivered: 1, dropped: 0 });
+    assert.equal((await bob.next('message')).data, 'fine');
+    await bob.close();
   });
 
   it('a send to an offline user costs one lookup and publishes nothing', async () => {
