@@ -44,6 +44,11 @@ export class ChatConnection implements PresenceEntry, BucketState {
     this.tokensAt = now;
     (socket as WebSocket & { [CONNECTION]?: ChatConnection })[CONNECTION] = this;
   }
+
+  /** Whether its credentials have expired by `now` (epoch milliseconds). */
+  expiredBy(now: number): boolean {
+    return this.expiresAt !== undefined && this.expiresAt <= now;
+  }
 }
 
 /** @internal The connection registered for a socket of the chat gateway, if any. */

@@ -129,12 +129,7 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
     limits: withDefaults(DEFAULT_CHAT_OPTIONS.limits, options.limits),
     perMessageDeflate: options.perMessageDeflate ?? DEFAULT_CHAT_OPTIONS.perMessageDeflate,
     closeOnTokenExpiry: options.closeOnTokenExpiry ?? DEFAULT_CHAT_OPTIONS.closeOnTokenExpiry,
-    metrics: options.metrics
-      ? {
-          prefix: (options.metrics === true ? undefined : options.metrics.prefix) ?? 'chat_',
-          registry: options.metrics === true ? undefined : options.metrics.registry,
-        }
-      : undefined,
+    metrics: metricsOptions(options.metrics),
   };
 
   if (
@@ -217,6 +212,12 @@ function validateRedis(redis: RedisTransportOptions): void {
   if (redis.connectTimeoutMs !== undefined) {
     positiveInteger('redis.connectTimeoutMs', redis.connectTimeoutMs);
   }
+}
+
+function metricsOptions(value: ChatModuleOptions['metrics']): ResolvedChatOptions['metrics'] {
+  if (!value) return undefined;
+  const { prefix = 'chat_', registry } = value === true ? {} : value;
+  return { prefix, registry };
 }
 
 function coalescing(value: ChatModuleOptions['coalesceWrites']): { maxHoldMs: number } | undefined {

@@ -206,11 +206,7 @@ export class ChatGateway
   private admit(connection: ChatConnection): boolean {
     const now = monotonicMs();
     connection.lastSeen = now;
-    if (
-      this.options.closeOnTokenExpiry &&
-      connection.expiresAt !== undefined &&
-      connection.expiresAt <= Date.now()
-    ) {
+    if (this.options.closeOnTokenExpiry && connection.expiredBy(Date.now())) {
       this.registry.end(connection, 'token_expired');
       return false;
     }

@@ -76,11 +76,7 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
   private check(connection: ChatConnection, now: number, deadline: number): void {
     if (connection.lastSeen < deadline) {
       this.registry.end(connection, 'heartbeat_timeout');
-    } else if (
-      this.options.closeOnTokenExpiry &&
-      connection.expiresAt !== undefined &&
-      connection.expiresAt <= now
-    ) {
+    } else if (this.options.closeOnTokenExpiry && connection.expiredBy(now)) {
       this.registry.end(connection, 'token_expired');
     } else {
       connection.socket.ping();

@@ -3,11 +3,7 @@ import type { Observable } from 'rxjs';
 import { CHAT_TRANSPORT } from './chat.constants.js';
 import { ChatEventsService } from './chat-events.service.js';
 import { ClientRegistryService } from './client-registry.service.js';
-import {
-  ClusterRouterService,
-  type RemoteAction,
-  type RemoteTarget,
-} from './cluster/cluster-router.service.js';
+import { ClusterRouterService, type RemoteTarget } from './cluster/cluster-router.service.js';
 import type {
   ConnectionEvent,
   DisconnectResult,
@@ -94,11 +90,10 @@ export class MessagingService {
   async disconnect(user: string, reason?: string): Promise<DisconnectResult> {
     const local = this.registry.endAll(this.registry.connectionsOf(user), 'kicked', reason);
     const message = reason ?? 'disconnected by the server';
-    const { delivered, incomplete } = await this.forward(
-      { users: [user] },
-      { close: message },
-      { delivered: local, dropped: 0 },
-    );
+    const localResult: SendResult = { delivered: local, dropped: 0 };
+    const { delivered, incomplete } = this.transport.distributed
+      ? await this.router.forward({ users: [user] }, { close: message }, localResult)
+      : localResult;
     return incomplete ? { disconnected: delivered, incomplete } : { disconnected: delivered };
   }
 
@@ -114,15 +109,11 @@ export class MessagingService {
    * Number of live connections of `user` in the cluster. While the cluster backplane is
    * unreachable it answers for this process only.
    */
-  async connectionCount(user: string): Promise<number> {
-    const local = this.registry.connectionsOf(user).length;
-    if (!this.transport.distributed) return local;
-    try {
-      return (await this.transport.locate([user])).get(user)?.length ?? 0;
-    } catch (err) {
-      this.logger.debug(`Presence lookup failed, answering for this process: ${String(err)}`);
-      return local;
-    }
+  connectionCount(user: string): Promise<number> {
+    return this.askCluster(
+      async () => (await this.transport.locate([user])).get(user)?.length ?? 0,
+      () => this.registry.connectionsOf(user).length,
+    );
   }
 
   /**
@@ -130,14 +121,21 @@ export class MessagingService {
    * for admin pages, small deployments and demos; use `isOnline` for one user. While the cluster
    * backplane is unreachable it answers for this process only.
    */
-  async onlineUsers(): Promise<string[]> {
-    const local = [...this.registry.users()];
-    if (!this.transport.distributed) return local;
+  onlineUsers(): Promise<string[]> {
+    return this.askCluster(
+      () => this.transport.users(),
+      () => [...this.registry.users()],
+    );
+  }
+
+  /** The cluster's answer, or this process's alone when single or when the backplane fails. */
+  private async askCluster<T>(cluster: () => Promise<T>, local: () => T): Promise<T> {
+    if (!this.transport.distributed) return local();
     try {
-      return await this.transport.users();
+      return await cluster();
     } catch (err) {
-      this.logger.debug(`Presence listing failed, answering for this process: ${String(err)}`);
-      return local;
+      this.logger.debug(`Presence query failed, answering for this process: ${String(err)}`);
+      return local();
     }
   }
 
@@ -157,14 +155,6 @@ export class MessagingService {
   private recorded(result: SendResult): SendResult {
     this.stats.recordSend(result);
     return result;
-  }
-
-  private forward(
-    target: RemoteTarget,
-    action: RemoteAction,
-    local: SendResult,
-  ): Promise<SendResult> | SendResult {
-    return this.transport.distributed ? this.router.forward(target, action, local) : local;
   }
 }
 
