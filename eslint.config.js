@@ -3,7 +3,9 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-bench/', 'build/', 'node_modules/', 'bench/results/'] },
+  {
+    ignores: ['dist/', 'dist-sample/', 'dist-bench/', 'build/', 'node_modules/', 'bench/results/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

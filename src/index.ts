@@ -1,43 +1,51 @@
-export { ChatModule } from './chat/chat.module.js';
-export { ChatGateway } from './chat/chat.gateway.js';
-export { ChatWsAdapter } from './chat/chat-ws.adapter.js';
-export { MessagingService } from './chat/messaging.service.js';
-export { ClientRegistryService } from './chat/client-registry.service.js';
-export { ChatHealthService, type ChatHealth } from './chat/health/chat-health.service.js';
-export { CloseCode, ErrorCode, type ChatErrorCode } from './chat/chat.constants.js';
-export { jwtAuthenticator, type JwtAuthenticatorOptions } from './chat/auth/jwt.authenticator.js';
-export { queryUserAuthenticator } from './chat/auth/query-user.authenticator.js';
-export { isValidUserId, MAX_USER_ID_LENGTH } from './chat/auth/user-id.js';
-export { MemoryBroker, MemoryTransport } from './chat/transports/memory.transport.js';
-export { RedisTransport, type RedisTransportOptions } from './chat/transports/redis.transport.js';
-export type {
-  ClusterMessage,
-  DeliverItem,
-  DeliveryReceipt,
-} from './chat/cluster/cluster-message.js';
-export type {
-  ChatTransport,
-  JoinResult,
-  PresenceEntry,
-  TransportNode,
-} from './chat/interfaces/chat-transport.interface.js';
-export type {
-  AuthenticationResult,
-  Authenticator,
-  BackpressureOptions,
-  BackpressurePolicy,
-  ChatModuleAsyncOptions,
-  ChatModuleOptions,
-  ChatOptionsFactory,
-  ChatPrincipal,
-  HandshakeLimitOptions,
-  HeartbeatOptions,
-  RateLimitOptions,
-} from './chat/interfaces/chat-options.interface.js';
+// The public API of nest-chat-gateway; nothing else is part of it.
+export {
+  ChatModule,
+  type ChatModuleAsyncOptions,
+  type ChatModuleRootOptions,
+  type ChatOptionsFactory,
+} from './module/chat.module.js';
+export { ChatGateway } from './connection/chat.gateway.js';
+export { ChatWsAdapter } from './connection/chat-ws.adapter.js';
+export { ClientRegistryService } from './connection/client-registry.service.js';
+export type { ConnectionInfo } from './connection/chat-connection.js';
 export type {
   ConnectionEvent,
   DisconnectReason,
-  DisconnectResult,
   IncomingFrame,
-  SendResult,
-} from './chat/interfaces/chat-events.interface.js';
+} from './connection/connection-event.js';
+export { MessagingService } from './delivery/messaging.service.js';
+export type { DisconnectResult, SendResult } from './delivery/send-result.js';
+export { ChatHealthService, type ChatHealth } from './observability/chat-health.service.js';
+export {
+  ChatHealthIndicator,
+  type ChatHealthIndicatorResult,
+} from './observability/chat-health.indicator.js';
+export { CloseCode, type CloseCodeValue } from './protocol/close-codes.js';
+export { ErrorCode, MAX_JSON_DEPTH, type ChatErrorCode } from './protocol/error-codes.js';
+export type { AuthenticationResult, Authenticator, ChatPrincipal } from './auth/authenticator.js';
+export { jwtAuthenticator, type JwtAuthenticatorOptions } from './auth/jwt.authenticator.js';
+export { queryUserAuthenticator } from './auth/query-user.authenticator.js';
+export { isValidUserId, MAX_USER_ID_LENGTH } from './auth/user-id.js';
+export type {
+  BackpressureOptions,
+  BackpressurePolicy,
+  ChatModuleOptions,
+  DeflateOptions,
+  HandshakeLimitOptions,
+  HeartbeatOptions,
+  MetricsOptions,
+  MetricsRegistry,
+  RateLimitOptions,
+} from './options/chat-options.interface.js';
+export type { RedisClientLike, RedisTransportOptions } from './transports/redis/redis-options.js';
+export type { ChatTransport } from './transports/chat-transport.interface.js';
+export type { BrokerNode, ChatBroker } from './transports/broker.interface.js';
+export type {
+  JoinResult,
+  PresenceEntry,
+  PresenceNode,
+  PresenceStore,
+} from './transports/presence-store.interface.js';
+export { MemoryHub } from './transports/memory/memory-hub.js';
+export { MemoryTransport } from './transports/memory/memory.transport.js';

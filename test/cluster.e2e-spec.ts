@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { CloseCode, MemoryBroker, MemoryTransport, type ChatModuleOptions } from '../src/index.js';
+import { CloseCode, MemoryHub, MemoryTransport, type ChatModuleOptions } from '../src/index.js';
 import { startChatApp, type TestApp } from './support/chat-app.js';
 import { RedisServer } from './support/redis-server.js';
 import { TestClient } from './support/test-client.js';
@@ -16,14 +16,14 @@ interface Backplane {
 }
 
 const memory = (): Backplane => {
-  let broker = new MemoryBroker();
+  let hub = new MemoryHub();
   return {
-    name: 'the in-memory transport (nodes sharing a broker)',
+    name: 'the in-memory transport (nodes sharing a hub)',
     start: async () => {
-      broker = new MemoryBroker();
+      hub = new MemoryHub();
     },
     stop: async () => undefined,
-    options: () => ({ transport: new MemoryTransport(broker) }),
+    options: () => ({ transport: new MemoryTransport(hub) }),
   };
 };
 

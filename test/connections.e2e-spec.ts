@@ -44,7 +44,7 @@ describe("connectionsPerUser: 'single' (the default)", () => {
 
   it("the old connection's close, arriving after the new one registered, does not evict it", async () => {
     const old = await TestClient.connectAndWelcome(chat.wsUrl('olly'));
-    const oldServerSocket = chat.registry.get(old.connectionId)!.socket;
+    const oldServerSocket = chat.registry.find(old.connectionId)!.socket;
     const fresh = await TestClient.connectAndWelcome(chat.wsUrl('olly'));
 
     await old.closed;
@@ -61,7 +61,7 @@ describe("connectionsPerUser: 'single' (the default)", () => {
 
   it('an old connection that dies abruptly (no close frame) after being replaced does not evict the new one', async () => {
     const old = await TestClient.connectAndWelcome(chat.wsUrl('abe'));
-    const oldServerSocket = chat.registry.get(old.connectionId)!.socket;
+    const oldServerSocket = chat.registry.find(old.connectionId)!.socket;
     // Keep the old client from answering the 4000 close, then kill its TCP connection.
     old.socket.pause();
     const fresh = await TestClient.connectAndWelcome(chat.wsUrl('abe'));
@@ -130,7 +130,7 @@ describe('connectionsPerUser: 2 (multi-device)', () => {
   it("one device failing removes only that device, never the user's other connection", async () => {
     const healthy = await TestClient.connectAndWelcome(chat.wsUrl('dan'));
     const broken = await TestClient.connectAndWelcome(chat.wsUrl('dan'));
-    const brokenServerSocket = chat.registry.get(broken.connectionId)!.socket;
+    const brokenServerSocket = chat.registry.find(broken.connectionId)!.socket;
     broken.socket.terminate();
     await waitFor(() => brokenServerSocket.readyState === WebSocket.CLOSED);
 

@@ -75,24 +75,27 @@ describe('demo: presence and the browser page', () => {
     assert.deepEqual(await onlineUsers(), ['olga']);
   });
 
-  it('serves the page at / and the client module under /client/, next to the API', async () => {
+  it('serves the page at / and the client library under /lib/, next to the API', async () => {
     const page = await fetch(`${demo.origin}/`);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     const html = await page.text();
-    assert.match(html, /"nest-chat-gateway\/client": "\/client\/index.js"/);
+    assert.match(html, /"nest-chat-gateway\/client": "\/lib\/client\/src\/index.js"/);
 
     for (const [path, type] of [
       ['/chat-page.js', /javascript/],
       ['/styles.css', /^text\/css/],
-      ['/client/index.js', /javascript/],
-      ['/client/chat-client.js', /javascript/],
+      ['/lib/client/src/index.js', /javascript/],
+      ['/lib/client/src/chat-client.js', /javascript/],
+      ['/lib/src/protocol/index.js', /javascript/],
     ] as const) {
       const response = await fetch(`${demo.origin}${path}`);
       assert.equal(response.status, 200, path);
       assert.match(response.headers.get('content-type') ?? '', type, path);
     }
     assert.equal((await fetch(`${demo.origin}/presence`)).status, 200);
-    assert.equal((await fetch(`${demo.origin}/client/`)).status, 404);
+    assert.equal((await fetch(`${demo.origin}/lib/client/src/`)).status, 404);
+    // Only the client and the protocol are served, never the server's code.
+    assert.equal((await fetch(`${demo.origin}/lib/src/index.js`)).status, 404);
   });
 });

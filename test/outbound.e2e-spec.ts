@@ -7,7 +7,7 @@ import { waitFor } from './support/wait.js';
 
 /** Counts the write system calls Node makes on the server side of a user's connection. */
 function countWrites(chat: TestApp, user: string): { calls: number } {
-  const raw = (chat.registry.connectionsOf(user)[0].socket as unknown as { _socket: Socket })
+  const raw = (chat.registry.of(user)[0].socket as unknown as { _socket: Socket })
     ._socket as Socket & {
     _write: (...args: unknown[]) => void;
     _writev: (...args: unknown[]) => void;

@@ -1,12 +1,8 @@
+import type { WelcomeData } from '../../src/protocol/index.js';
 import type { ChatClientError } from './chat-client-error.js';
 
 /** The data of the server's welcome frame, the first frame of every connection. */
-export interface Welcome {
-  user: string;
-  connectionId: string;
-  /** How often the client sends a heartbeat on this connection. */
-  heartbeatIntervalMs: number;
-}
+export type Welcome = WelcomeData;
 
 /** Passed to `close` listeners, once for every socket that ended. */
 export interface CloseInfo {

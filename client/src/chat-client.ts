@@ -15,15 +15,16 @@ import { Heartbeat } from './heartbeat.js';
 import { Listeners, type Listener } from './listeners.js';
 import { Outbox } from './outbox.js';
 import { afterClose, afterRefusedHandshake, type AfterClose } from './retry-policy.js';
-import { parseEnvelope, readServerError, readWelcome } from './server-frames.js';
+import { ClientEvent, CloseCode, parseEnvelope, ServerEvent } from '../../src/protocol/index.js';
+import { readServerError, readWelcome } from './server-frames.js';
 import { OPEN, refusedHandshakeStatus, type WebSocketLike } from './web-socket.js';
 
-const HEARTBEAT_FRAME = '{"event":"heartbeat"}';
+const HEARTBEAT_FRAME = JSON.stringify({ event: ClientEvent.Heartbeat });
 /** The server's default, for a welcome frame that names no interval. */
 const FALLBACK_HEARTBEAT_INTERVAL_MS = 25_000;
-const NORMAL_CLOSURE = 1000;
+const NORMAL_CLOSURE = CloseCode.NormalClosure;
 /** What a socket that ended without a close frame reports, and what abandoned sockets report. */
-const ABNORMAL_CLOSURE = 1006;
+const ABNORMAL_CLOSURE = CloseCode.Abnormal;
 
 /**
  * A client of the chat gateway for browsers and Node: one logical connection that survives
@@ -129,7 +130,7 @@ export class ChatClient<M = unknown> {
     if (typeof event !== 'string' || event === '') {
       throw new TypeError('ChatClient.emit: the event must be a non-empty string');
     }
-    if (event === 'heartbeat') {
+    if (event === ClientEvent.Heartbeat) {
       throw new TypeError('ChatClient.emit: "heartbeat" is reserved; the client sends it itself');
     }
     if (this.currentState === 'closed') {
@@ -273,11 +274,11 @@ export class ChatClient<M = unknown> {
       return;
     }
     switch (frame.event) {
-      case 'welcome':
+      case ServerEvent.Welcome:
         return this.welcomed(socket, frame.data);
-      case 'message':
+      case ServerEvent.Message:
         return this.listeners.dispatch('message', frame.data as M);
-      case 'error': {
+      case ServerEvent.Error: {
         const { code, message } = readServerError(frame.data);
         return this.listeners.dispatch(
           'error',

@@ -14,8 +14,17 @@ export {
 } from './chat-client-error.js';
 export type { Listener } from './listeners.js';
 export {
+  CLOSE_RULES,
   FINAL_CLOSE_CODES,
   FINAL_HANDSHAKE_STATUSES,
   SLOW_DOWN_CLOSE_CODES,
+  type AfterClose,
+  type CloseRule,
 } from './retry-policy.js';
+export {
+  CloseCode,
+  ErrorCode,
+  type ChatErrorCode,
+  type CloseCodeValue,
+} from '../../src/protocol/index.js';
 export type { WebSocketConstructor, WebSocketLike } from './web-socket.js';

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { afterClose, afterRefusedHandshake } from './retry-policy.js';
+import { CloseCode } from '../../src/protocol/index.js';
+import { afterClose, afterRefusedHandshake, CLOSE_RULES } from './retry-policy.js';
 
 describe('retry policy', () => {
+  it('has a rule for every close code of the protocol', () => {
+    const codes = Object.values(CloseCode).sort();
+    assert.deepEqual(Object.keys(CLOSE_RULES).map(Number).sort(), codes);
+  });
+
   it("follows the server's close-code table", () => {
     const retried = [1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 4001, 4008, 4999];
     const final = [1002, 1003, 1007, 1009, 1010, 4000, 4003];

@@ -1,23 +1,6 @@
+// How the client reads the data of the server's frames, defensively: a foreign or newer server
+// must not be able to make it throw. The frames themselves are defined in src/protocol.
 import type { Welcome } from './chat-client-events.js';
-
-/** A frame of the wire protocol: `{ "event": string, "data"?: any }`. */
-export interface Envelope {
-  event: string;
-  data?: unknown;
-}
-
-/** Reads a text frame from the server; undefined when it is not a JSON envelope. */
-export function parseEnvelope(text: string): Envelope | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const { event, data } = value as { event?: unknown; data?: unknown };
-  return typeof event === 'string' && event !== '' ? { event, data } : undefined;
-}
 
 /**
  * Reads the data of a welcome frame. A missing or unusable `heartbeatIntervalMs` becomes

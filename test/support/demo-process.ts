@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { within } from './wait.js';
 
 /** The demo's entry point, compiled next to the tests. */
-const DEMO_MAIN = fileURLToPath(new URL('../../src/demo/main.js', import.meta.url));
+const DEMO_MAIN = fileURLToPath(new URL('../../sample/main.js', import.meta.url));
 
 export interface DemoProcess {
   child: ChildProcess;

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createDemoApp } from '../../src/demo/create-demo-app.js';
-import { loadDemoConfig } from '../../src/demo/demo-config.js';
+import { createDemoApp } from '../../sample/create-demo-app.js';
+import { loadDemoConfig } from '../../sample/demo-config.js';
 
 /** The demo application in this process, on a loopback port that survives restarts. */
 export interface DemoServer {

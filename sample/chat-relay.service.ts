@@ -1,0 +1,90 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { Subscription } from 'rxjs';
+import { isValidUserId, MessagingService, type IncomingFrame } from '../src/index.js';
+
+/** Longest chat text the relay accepts. */
+export const MAX_CHAT_TEXT = 4000;
+
+/** Longest `id` a client may put on a chat frame for the relay to echo. */
+export const MAX_CHAT_ID = 64;
+
+/**
+ * Direct messages between users, built on `incoming$`. A client frame
+ * `{"event":"chat","data":{"to":"erin","text":"hi"}}` from dave reaches erin as
+ * `{"event":"message","data":{"type":"chat","from":"dave","to":"erin","text":"hi","ts":…}}`,
+ * and dave's connection gets `{"type":"chat:sent","to":"erin","delivered":n,"ts":…}`. A frame
+ * the relay cannot use is answered with `{"type":"rejected","event":…,"reason":…}`.
+ *
+ * A chat frame may carry an `id`, which both answers echo: they can overtake each other (a
+ * rejection is written at once, an acknowledgement after the send), so order alone cannot tell
+ * which frame an answer is about.
+ */
+@Injectable()
+export class ChatRelayService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ChatRelayService.name);
+  private subscription: Subscription | undefined;
+
+  constructor(private readonly messaging: MessagingService) {}
+
+  onApplicationBootstrap(): void {
+    this.subscription = this.messaging.incoming$.subscribe((frame) => {
+      this.handle(frame).catch((err: unknown) =>
+        this.logger.error(`Relay failed: ${(err as Error)?.stack ?? String(err)}`),
+      );
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  private async handle(frame: IncomingFrame): Promise<void> {
+    const { to, text, id } = (frame.data ?? {}) as { to?: unknown; text?: unknown; id?: unknown };
+    const echo = typeof id === 'string' && id.length <= MAX_CHAT_ID ? { id } : {};
+    if (frame.event !== 'chat') {
+      return this.reject(frame, echo, 'unknown event; this server handles "chat"');
+    }
+    if (id !== undefined && !('id' in echo)) {
+      return this.reject(frame, echo, `"id" must be a string of at most ${MAX_CHAT_ID} characters`);
+    }
+    if (!isValidUserId(to)) {
+      return this.reject(frame, echo, '"to" must be a valid user id');
+    }
+    if (typeof text !== 'string' || text.length === 0 || text.length > MAX_CHAT_TEXT) {
+      return this.reject(
+        frame,
+        echo,
+        `"text" must be a string of 1 to ${MAX_CHAT_TEXT} characters`,
+      );
+    }
+    const ts = Date.now();
+    const { delivered } = await this.messaging.send(to, {
+      type: 'chat',
+      from: frame.user,
+      to,
+      text,
+      ts,
+    });
+    await this.messaging.sendToConnection(frame.connectionId, {
+      type: 'chat:sent',
+      ...echo,
+      to,
+      delivered,
+      ts,
+    });
+  }
+
+  private async reject(frame: IncomingFrame, echo: { id?: string }, reason: string): Promise<void> {
+    await this.messaging.sendToConnection(frame.connectionId, {
+      type: 'rejected',
+      ...echo,
+      event: frame.event,
+      reason,
+    });
+  }
+}

@@ -1,0 +1,31 @@
+import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { MessagingService } from '../src/index.js';
+import { UserIdPipe } from './user-id.pipe.js';
+
+/** The "any controller injects MessagingService" use case. */
+@Controller('users/:user')
+export class UsersController {
+  constructor(private readonly messaging: MessagingService) {}
+
+  /** Pushes the JSON body to every live connection of the user. */
+  @Post('messages')
+  @HttpCode(202)
+  async push(
+    @Param('user', UserIdPipe) user: string,
+    @Body() payload: unknown,
+  ): Promise<{ user: string; delivered: number }> {
+    if (payload === undefined) {
+      throw new BadRequestException('the body must be JSON (Content-Type: application/json)');
+    }
+    const { delivered } = await this.messaging.send(user, payload);
+    return { user, delivered };
+  }
+
+  @Get('presence')
+  async presence(
+    @Param('user', UserIdPipe) user: string,
+  ): Promise<{ user: string; online: boolean; connections: number }> {
+    const connections = await this.messaging.connectionCount(user);
+    return { user, online: connections > 0, connections };
+  }
+}

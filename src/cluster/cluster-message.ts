@@ -1,0 +1,89 @@
+/** @internal How a node is asked to close connections instead of pushing to them. */
+export interface CloseAction {
+  /** `kicked` (4003, an application's `disconnect`) or `replaced` (4000, the per-user limit). */
+  reason: 'kicked' | 'replaced';
+  /** The close reason text, when not the default one. */
+  message?: string;
+}
+
+/** @internal Who a forwarded action is for, on the nodes that hold them. */
+export type DeliveryTarget =
+  { users: readonly string[] } | { connectionIds: readonly string[] } | { all: true };
+
+/**
+ * @internal One action for a node to apply to its own connections: push a frame, or close them.
+ * The receipt counts the connections it reached.
+ */
+export interface DeliverItem {
+  /** Request id, echoed in the receipt. */
+  id: number;
+  /** The complete wire frame to push, serialized once by the sender. */
+  frame?: string;
+  /** Close the connections instead of pushing. */
+  close?: CloseAction;
+  /** Deliver to every local connection of these users. */
+  users?: string[];
+  /** Deliver to these local connections. */
+  connectionIds?: string[];
+  /** Deliver to every local connection. */
+  all?: true;
+}
+
+/** @internal `[request id, delivered, dropped]` for one {@link DeliverItem}. */
+export type DeliveryReceipt = [id: number, delivered: number, dropped: number];
+
+/** @internal Messages between nodes, a union on `type`; the broker tells who sent each. */
+export type ClusterMessage =
+  { type: 'deliver'; items: DeliverItem[] } | { type: 'delivered'; receipts: DeliveryReceipt[] };
+
+/**
+ * @internal Checks a message from another node field by field; undefined for anything malformed,
+ * so that a bad or foreign publisher cannot make this node throw or deliver garbage.
+ */
+export function decodeClusterMessage(body: unknown): ClusterMessage | undefined {
+  if (body === null || typeof body !== 'object') return undefined;
+  const { type } = body as { type?: unknown };
+  if (type === 'deliver') {
+    const { items } = body as { items?: unknown };
+    return Array.isArray(items) && items.every(isDeliverItem) ? { type, items } : undefined;
+  }
+  if (type === 'delivered') {
+    const { receipts } = body as { receipts?: unknown };
+    return Array.isArray(receipts) && receipts.every(isReceipt) ? { type, receipts } : undefined;
+  }
+  return undefined;
+}
+
+function isDeliverItem(value: unknown): value is DeliverItem {
+  if (value === null || typeof value !== 'object') return false;
+  const item = value as Record<string, unknown>;
+  return (
+    typeof item.id === 'number' &&
+    (item.frame === undefined || typeof item.frame === 'string') &&
+    (item.close === undefined || isCloseAction(item.close)) &&
+    (item.users === undefined || isStringArray(item.users)) &&
+    (item.connectionIds === undefined || isStringArray(item.connectionIds)) &&
+    (item.all === undefined || item.all === true)
+  );
+}
+
+function isCloseAction(value: unknown): value is CloseAction {
+  if (value === null || typeof value !== 'object') return false;
+  const { reason, message } = value as Record<string, unknown>;
+  return (
+    (reason === 'kicked' || reason === 'replaced') &&
+    (message === undefined || typeof message === 'string')
+  );
+}
+
+function isReceipt(value: unknown): value is DeliveryReceipt {
+  return (
+    Array.isArray(value) &&
+    value.length === 3 &&
+    value.every((field) => typeof field === 'number' && Number.isFinite(field))
+  );
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((entry) => typeof entry === 'string');
+}

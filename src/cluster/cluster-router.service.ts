@@ -1,0 +1,338 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { ChatStatsService, increment } from '../common/chat-stats.service.js';
+import { nodeOf } from '../common/connection-id.js';
+import { settlesWithin } from '../common/settles-within.js';
+import type { DeliveryCount } from '../connection/outbound.service.js';
+import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../options/chat.tokens.js';
+import type { ResolvedChatOptions } from '../options/resolved-options.js';
+import type { BrokerNode } from '../transports/broker.interface.js';
+import type { ChatTransport } from '../transports/chat-transport.interface.js';
+import {
+  decodeClusterMessage,
+  type ClusterMessage,
+  type CloseAction,
+  type DeliverItem,
+  type DeliveryReceipt,
+  type DeliveryTarget,
+} from './cluster-message.js';
+import { LOCAL_DELIVERY, type DeliveryAction, type LocalDeliverer } from './local-deliverer.js';
+
+/** @internal Why part of the cluster could not be asked. */
+export type Incomplete = 'backplane_unavailable' | 'node_unreachable';
+
+/** @internal What a forwarded action adds up to across the cluster. */
+export interface ClusterCount extends DeliveryCount {
+  incomplete?: Incomplete;
+}
+
+interface QueuedSend {
+  target: DeliveryTarget;
+  frame?: string;
+  close?: CloseAction;
+  result: ClusterCount;
+  resolve: () => void;
+}
+
+/** A send waiting for other nodes: publishes not yet confirmed, receipts not yet received. */
+interface AwaitingSend {
+  result: ClusterCount;
+  resolve: () => void;
+  publishing: number;
+  receipts: number;
+}
+
+/**
+ * @internal Routing between nodes, both ways. Outward, it takes the part of a send that concerns
+ * other nodes and gets it there: sends made in the same event-loop turn travel together, with one
+ * presence lookup for all their users and one message per node that holds recipients, so a burst
+ * costs a few round trips instead of a few per message. Only the nodes holding recipients are
+ * published to; a send whose users are all offline costs the lookup and nothing more. Each node
+ * answers with a receipt, and the send resolves once every node has answered or
+ * `clusterTimeoutMs` has passed. Batches are routed one at a time, so pushes to one user keep
+ * their order across nodes.
+ *
+ * Inward, it applies other nodes' requests to this node's connections through the same local
+ * delivery as a local send, and answers with the receipt.
+ *
+ * A lone node (a broker that is not distributed) answers every send synchronously, with no round
+ * trip and no extra promise.
+ */
+@Injectable()
+export class ClusterRouterService
+  implements BrokerNode, OnApplicationBootstrap, OnApplicationShutdown
+{
+  private readonly logger = new Logger(ClusterRouterService.name);
+  private queue: QueuedSend[] = [];
+  private routing = false;
+  private readonly awaiting = new Map<number, AwaitingSend>();
+  private nextId = 0;
+  readonly nodeId: string;
+  private readonly timeoutMs: number;
+
+  constructor(
+    @Inject(CHAT_OPTIONS) options: ResolvedChatOptions,
+    @Inject(CHAT_TRANSPORT) private readonly transport: ChatTransport,
+    @Inject(LOCAL_DELIVERY) private readonly local: LocalDeliverer,
+    private readonly stats: ChatStatsService,
+  ) {
+    this.nodeId = options.nodeId;
+    this.timeoutMs = options.clusterTimeoutMs;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.transport.broker.attach(this);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const id of [...this.awaiting.keys()]) this.giveUp(id, 'node_unreachable');
+    await this.transport.broker.detach();
+  }
+
+  /**
+   * Applies `action` to `target` on the other nodes and adds their counts to `result`, which it
+   * returns (at once when there are no other nodes).
+   */
+  forward<R extends ClusterCount>(
+    target: DeliveryTarget,
+    action: DeliveryAction,
+    result: R,
+  ): R | Promise<R> {
+    if (!this.transport.broker.distributed) return result;
+    return new Promise((resolve) => {
+      this.queue.push({
+        target,
+        ...('frame' in action ? { frame: action.frame.toString() } : { close: action.close }),
+        result,
+        resolve: () => resolve(result),
+      });
+      if (!this.routing) {
+        this.routing = true;
+        setImmediate(() => void this.routeQueued());
+      }
+    });
+  }
+
+  receive(from: string, body: unknown): void {
+    // Called from the broker's event handlers, where a throw would break the subscription or the
+    // process: a message this node cannot apply is logged and dropped.
+    try {
+      const message = decodeClusterMessage(body);
+      if (!message) {
+        this.logger.warn(`Dropped a malformed cluster message from node ${from}`);
+      } else if (message.type === 'deliver') {
+        this.apply(from, message.items);
+      } else {
+        this.settle(message.receipts);
+      }
+    } catch (err) {
+      this.logger.warn(`Dropped a cluster message it could not apply: ${String(err)}`);
+    }
+  }
+
+  /** Applies another node's requests to the connections here, and answers. */
+  private apply(from: string, items: DeliverItem[]): void {
+    const receipts = items.map(
+      ({ id, frame, close, users, connectionIds, all }): DeliveryReceipt => {
+        const target: DeliveryTarget = all
+          ? { all }
+          : connectionIds
+            ? { connectionIds }
+            : { users: users ?? [] };
+        const action: DeliveryAction | undefined = close
+          ? { close }
+          : frame !== undefined
+            ? { frame: Buffer.from(frame) }
+            : undefined;
+        if (!action) return [id, 0, 0];
+        const { delivered, dropped } = this.local.deliver(target, action);
+        return [id, delivered, dropped];
+      },
+    );
+    const answer: ClusterMessage = { type: 'delivered', receipts };
+    this.transport.broker
+      .publish(from, answer)
+      .catch((err) => this.logger.debug(`Could not answer node ${from}: ${err}`));
+  }
+
+  /** Counts another node's receipts into the sends they answer. */
+  private settle(receipts: DeliveryReceipt[]): void {
+    for (const [id, delivered, dropped] of receipts) {
+      const send = this.awaiting.get(id);
+      if (!send) continue;
+      send.result.delivered += delivered;
+      send.result.dropped += dropped;
+      send.receipts--;
+      this.resolveIfDone(id, send);
+    }
+  }
+
+  private async routeQueued(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    try {
+      await this.route(batch);
+    } catch (err) {
+      // A bug here must not leave sends hanging nor kill the process with a rejection.
+      this.logger.error(`Routing failed: ${(err as Error)?.stack ?? String(err)}`);
+      const resolvers = new Set(batch.map((send) => send.resolve));
+      for (const [id, send] of this.awaiting) {
+        if (resolvers.has(send.resolve)) this.awaiting.delete(id);
+      }
+      for (const send of batch) {
+        send.result.incomplete ??= 'node_unreachable';
+        send.resolve();
+      }
+    }
+    if (this.queue.length > 0) {
+      setImmediate(() => void this.routeQueued());
+    } else {
+      this.routing = false;
+    }
+  }
+
+  private async route(batch: QueuedSend[]): Promise<void> {
+    const users = new Set<string>();
+    for (const { target } of batch) {
+      if ('users' in target) for (const user of target.users) users.add(user);
+    }
+    let located: Map<string, string[]>;
+    try {
+      const lookup = this.transport.presence.locate([...users]);
+      lookup.catch(() => undefined);
+      if (!(await settlesWithin(lookup, this.timeoutMs))) {
+        throw new Error('presence lookup timed out');
+      }
+      located = await lookup;
+    } catch {
+      increment(this.stats.clusterErrors, 'lookup');
+      for (const send of batch) {
+        send.result.incomplete = 'backplane_unavailable';
+        send.resolve();
+      }
+      return;
+    }
+
+    const perNode = new Map<string, DeliverItem[]>();
+    const broadcasts: DeliverItem[] = [];
+    const started: number[] = [];
+    for (const send of batch) {
+      const id = ++this.nextId;
+      const items = this.itemsPerNode(id, send, located);
+      if (items === 'all') {
+        broadcasts.push({ id, frame: send.frame, close: send.close, all: true });
+      } else if (items.size === 0) {
+        send.resolve();
+        continue;
+      } else {
+        for (const [node, item] of items) {
+          const list = perNode.get(node);
+          if (list) list.push(item);
+          else perNode.set(node, [item]);
+        }
+      }
+      const publishing = items === 'all' ? 1 : items.size;
+      this.awaiting.set(id, {
+        result: send.result,
+        resolve: send.resolve,
+        publishing,
+        receipts: 0,
+      });
+      started.push(id);
+    }
+    if (started.length === 0) return;
+
+    const { broker } = this.transport;
+    for (const [node, items] of perNode) {
+      const message: ClusterMessage = { type: 'deliver', items };
+      this.timed(broker.publish(node, message)).then(
+        (reached) => this.published(items, reached ? 1 : 0, 'node_unreachable'),
+        () => this.published(items, 0, 'backplane_unavailable'),
+      );
+    }
+    if (broadcasts.length > 0) {
+      const message: ClusterMessage = { type: 'deliver', items: broadcasts };
+      this.timed(broker.publishAll(message)).then(
+        (reached) => this.published(broadcasts, reached),
+        () => this.published(broadcasts, 0, 'backplane_unavailable'),
+      );
+    }
+    setTimeout(() => {
+      for (const id of started) this.giveUp(id, 'node_unreachable');
+    }, this.timeoutMs).unref();
+  }
+
+  /** Splits a send into one item per node other than this one, or 'all' for a broadcast. */
+  private itemsPerNode(
+    id: number,
+    { target, frame, close }: QueuedSend,
+    located: Map<string, string[]>,
+  ): Map<string, DeliverItem> | 'all' {
+    if ('all' in target) return 'all';
+    const items = new Map<string, DeliverItem>();
+    const add = (node: string, field: 'users' | 'connectionIds', value: string): void => {
+      if (node === this.nodeId) return;
+      let item = items.get(node);
+      if (!item) items.set(node, (item = { id, frame, close, [field]: [] }));
+      const list = item[field]!;
+      if (list[list.length - 1] !== value) list.push(value);
+    };
+    if ('users' in target) {
+      for (const user of target.users) {
+        for (const node of located.get(user) ?? []) add(node, 'users', user);
+      }
+    } else {
+      for (const connectionId of target.connectionIds) {
+        add(nodeOf(connectionId), 'connectionIds', connectionId);
+      }
+    }
+    return items;
+  }
+
+  /** Reports a publish's duration, or its failure, to the metrics. */
+  private timed<T>(publish: Promise<T>): Promise<T> {
+    const started = performance.now();
+    return publish.then(
+      (value) => {
+        this.stats.observePublish?.((performance.now() - started) / 1000);
+        return value;
+      },
+      (err: unknown) => {
+        increment(this.stats.clusterErrors, 'publish');
+        throw err;
+      },
+    );
+  }
+
+  /** A publish of `items` reached `nodes` nodes; each of them will send a receipt. */
+  private published(items: DeliverItem[], nodes: number, failure?: Incomplete): void {
+    for (const { id } of items) {
+      const send = this.awaiting.get(id);
+      if (!send) continue;
+      send.publishing--;
+      send.receipts += nodes;
+      if (nodes === 0 && failure) send.result.incomplete = failure;
+      this.resolveIfDone(id, send);
+    }
+  }
+
+  private resolveIfDone(id: number, send: AwaitingSend): void {
+    if (send.publishing === 0 && send.receipts <= 0) {
+      this.awaiting.delete(id);
+      send.resolve();
+    }
+  }
+
+  private giveUp(id: number, reason: Incomplete): void {
+    const send = this.awaiting.get(id);
+    if (!send) return;
+    this.awaiting.delete(id);
+    send.result.incomplete ??= reason;
+    send.resolve();
+  }
+}

@@ -1,0 +1,17 @@
+import type { DeliveryCount } from '../connection/outbound.service.js';
+import type { CloseAction, DeliveryTarget } from './cluster-message.js';
+
+/** @internal What to do to a target's connections: push a frame, or close them. */
+export type DeliveryAction = { frame: Buffer } | { close: CloseAction };
+
+/**
+ * @internal Applies an action to this node's connections. The delivery layer provides it (under
+ * {@link LOCAL_DELIVERY}), so that the router applies other nodes' requests exactly as local sends
+ * are applied.
+ */
+export interface LocalDeliverer {
+  deliver(target: DeliveryTarget, action: DeliveryAction): DeliveryCount;
+}
+
+/** @internal Injection token of the {@link LocalDeliverer}. */
+export const LOCAL_DELIVERY = Symbol('nest-chat-gateway:local-delivery');

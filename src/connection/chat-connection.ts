@@ -1,0 +1,63 @@
+import type { WebSocket } from 'ws';
+import type { BucketState } from '../common/token-bucket.js';
+import type { PresenceEntry } from '../transports/presence-store.interface.js';
+
+/** A live connection as the application sees it (`ClientRegistryService`). */
+export interface ConnectionInfo {
+  /** Unique cluster-wide; it starts with the id of the node that holds it. */
+  readonly id: string;
+  readonly user: string;
+  /** When its credentials expire, in epoch milliseconds, if they do. */
+  readonly expiresAt: number | undefined;
+}
+
+const CONNECTION = Symbol('nest-chat-gateway:connection');
+
+/**
+ * @internal One live WebSocket of a user, with what the server tracks about it. It is kept small
+ * (plain fields, no per-connection objects or closures), since a server holds tens of thousands.
+ */
+export class ChatConnection implements ConnectionInfo, PresenceEntry, BucketState {
+  /** Last time the peer showed life (any frame or a pong), on the monotonic clock. */
+  lastSeen: number;
+  /** Order key among the user's connections cluster-wide: when it joined, in milliseconds. */
+  since: number;
+  /** Inbound rate limit: tokens left, and when they were counted. */
+  tokens: number;
+  tokensAt: number;
+  /** Frames refused by the rate limit since the bucket was last full. */
+  strikes = 0;
+  /** The outbound batch of the last write; a second write in the same batch corks the socket. */
+  lastWriteBatch = 0;
+  /** The outbound batch in which the socket was last corked. */
+  lastCorkBatch = 0;
+
+  constructor(
+    readonly id: string,
+    readonly user: string,
+    readonly socket: WebSocket,
+    /** The client's IP address, for the per-address limit. */
+    readonly address: string,
+    /** Now, on the monotonic clock. */
+    now: number,
+    readonly expiresAt: number | undefined,
+    /** Tokens of a full inbound rate-limit bucket. */
+    burst: number,
+  ) {
+    this.lastSeen = now;
+    this.since = now;
+    this.tokens = burst;
+    this.tokensAt = now;
+    (socket as WebSocket & { [CONNECTION]?: ChatConnection })[CONNECTION] = this;
+  }
+
+  /** Whether its credentials have expired by `now` (epoch milliseconds). */
+  expiredBy(now: number): boolean {
+    return this.expiresAt !== undefined && this.expiresAt <= now;
+  }
+}
+
+/** @internal The connection registered for a socket of the chat gateway, if any. */
+export function connectionOf(socket: unknown): ChatConnection | undefined {
+  return (socket as { [CONNECTION]?: ChatConnection } | undefined)?.[CONNECTION];
+}

@@ -1,0 +1,77 @@
+import type { INestApplication } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import type { Observable } from 'rxjs';
+import { WebSocketServer } from 'ws';
+import { CHAT_OPTIONS } from '../options/chat.tokens.js';
+import type { ResolvedChatOptions } from '../options/resolved-options.js';
+import { connectionOf } from './chat-connection.js';
+import { HandshakeService } from './handshake/handshake.service.js';
+import { guardSlowRequests } from './handshake/slow-request.guard.js';
+import { wsServerOptions } from './handshake/ws-server-options.js';
+
+/**
+ * @internal Key in the `@WebSocketGateway` metadata that tells `ChatWsAdapter` which gateway is
+ * the chat gateway; the adapter builds that server from the module options instead.
+ */
+export const CHAT_GATEWAY_FLAG = 'nestChatGateway';
+
+const chatServers = new WeakSet<object>();
+
+/** @internal Whether `server` was built by {@link ChatWsAdapter} for the chat gateway. */
+export function isChatServer(server: unknown): boolean {
+  return typeof server === 'object' && server !== null && chatServers.has(server);
+}
+
+/**
+ * The WebSocket adapter the chat gateway needs; install it with
+ * `app.useWebSocketAdapter(new ChatWsAdapter(app))`. For the chat gateway it builds a `ws` server
+ * on the application's HTTP server, at the path from the module options, that checks each
+ * handshake (origin, limits, authentication) before upgrading it and enforces the payload
+ * limits. Every other gateway of the application is served exactly as by Nest's `WsAdapter`.
+ */
+export class ChatWsAdapter extends WsAdapter {
+  constructor(private readonly app: INestApplication) {
+    super(app);
+  }
+
+  override create(port: number, options: Record<string, any> & { path?: string } = {}): any {
+    if (!options[CHAT_GATEWAY_FLAG]) return super.create(port, options);
+    if (!this.httpServer) {
+      throw new Error(
+        'ChatWsAdapter: the chat gateway needs an HTTP application (NestFactory.create)',
+      );
+    }
+    const chatOptions = this.app.get<ResolvedChatOptions>(CHAT_OPTIONS, { strict: false });
+    const handshake = this.app.get(HandshakeService, { strict: false });
+    const server = new WebSocketServer(
+      wsServerOptions(chatOptions, (request, done) => handshake.verify(request, done)),
+    );
+    // Only server-level errors are logged here; socket errors are the gateway's business and
+    // are logged at debug level, since any client can provoke them at will.
+    server.on('error', (err) => this.logger.error(err));
+    chatServers.add(server);
+    guardSlowRequests(this.httpServer, chatOptions.limits.handshakeTimeoutMs, () =>
+      handshake.droppedSlowRequest(),
+    );
+    this.ensureHttpServerExists(port, this.httpServer);
+    this.addWsServerToRegistry(server, port, chatOptions.path);
+    return server;
+  }
+
+  // The chat gateway listens for its sockets' close itself, with one shared listener; Nest's hook
+  // would add a closure to every connection.
+  override bindClientDisconnect(client: any, callback: (...args: any[]) => void): void {
+    if (!connectionOf(client)) super.bindClientDisconnect(client, callback);
+  }
+
+  // A gateway without @SubscribeMessage handlers (the chat gateway reads its sockets itself)
+  // gets no per-connection rxjs pipeline: it would cost memory on every connection for nothing.
+  override bindMessageHandlers(
+    client: any,
+    handlers: MessageMappingProperties[],
+    transform: (data: any) => Observable<any>,
+  ): void {
+    if (handlers.length > 0) super.bindMessageHandlers(client, handlers, transform);
+  }
+}

@@ -1,0 +1,112 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type { ChatPrincipal } from '../../auth/authenticator.js';
+import { ChatStatsService, increment } from '../../common/chat-stats.service.js';
+import { ThrottledLog } from '../../common/throttled-log.js';
+import { CHAT_OPTIONS } from '../../options/chat.tokens.js';
+import type { ResolvedChatOptions } from '../../options/resolved-options.js';
+import { LifecycleService } from '../lifecycle.service.js';
+import { authenticate, AuthenticationTimeout } from './authentication.js';
+import { HandshakeLimitsService } from './handshake-limits.service.js';
+import type { VerifyClientDone } from './ws-server-options.js';
+
+interface Refusal {
+  status: number;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * @internal Decides, before the upgrade, whether a handshake may become a WebSocket, and for
+ * which user. A refused handshake gets a plain HTTP status and never a socket, checked cheapest
+ * first:
+ *
+ * | status | why |
+ * |---|---|
+ * | 503 | shutting down, at `limits.maxConnections`, or the authenticator timed out |
+ * | 403 | the Origin is not allowed |
+ * | 429 | at `limits.maxConnectionsPerAddress`, or over `limits.userConnectsPerMinute` |
+ * | 401 | the authenticator refused, or named an invalid user id |
+ * | 500 | the authenticator threw |
+ */
+@Injectable()
+export class HandshakeService {
+  private readonly logger = new Logger(HandshakeService.name);
+  private readonly refusals = new ThrottledLog(this.logger);
+  private readonly admitted = new WeakMap<IncomingMessage, ChatPrincipal>();
+
+  constructor(
+    @Inject(CHAT_OPTIONS) private readonly options: ResolvedChatOptions,
+    private readonly limits: HandshakeLimitsService,
+    private readonly lifecycle: LifecycleService,
+    private readonly stats: ChatStatsService,
+  ) {}
+
+  /** The principal admitted for this upgrade request; each request yields it once. */
+  takePrincipal(request: IncomingMessage): ChatPrincipal | undefined {
+    const principal = this.admitted.get(request);
+    this.admitted.delete(request);
+    return principal;
+  }
+
+  /** Logs a connection dropped before it sent its request (slowloris), throttled. */
+  droppedSlowRequest(): void {
+    this.refusals.debug('slow', 'Dropped a connection that sent no complete request in time');
+  }
+
+  /** `ws`'s `verifyClient`: answers `done` once the handshake is admitted or refused. */
+  verify(request: IncomingMessage, done: VerifyClientDone): void {
+    const address = this.limits.addressOf(request);
+    const early = this.checkBeforeAuthentication(request, address);
+    if (early) return this.refuse(done, early);
+
+    this.limits.hold(address);
+    authenticate(this.options.authenticate, request, this.options.limits.handshakeTimeoutMs).then(
+      (authentication) => {
+        this.limits.release(address);
+        if (!this.lifecycle.isAccepting) {
+          return this.refuse(done, { status: 503, message: 'Server is shutting down' });
+        }
+        if ('refused' in authentication) {
+          if (authentication.refused === 'invalid user id') {
+            this.refusals.debug('invalid user', 'The authenticator returned an invalid user id');
+          }
+          return this.refuse(done, { status: 401, message: 'Unauthorized' });
+        }
+        const { principal } = authentication;
+        const limited = this.limits.takeUserConnect(principal.user);
+        if (limited) return this.refuse(done, limited);
+        this.admitted.set(request, principal);
+        done(true);
+      },
+      (err: unknown) => {
+        this.limits.release(address);
+        if (err instanceof AuthenticationTimeout) {
+          return this.refuse(done, { status: 503, message: 'Authentication timed out' });
+        }
+        this.logger.error(`authenticate() failed: ${(err as Error)?.stack ?? String(err)}`);
+        this.refuse(done, { status: 500, message: 'Authentication failed' });
+      },
+    );
+  }
+
+  private checkBeforeAuthentication(
+    request: IncomingMessage,
+    address: string,
+  ): Refusal | undefined {
+    if (!this.lifecycle.isAccepting) return { status: 503, message: 'Server is shutting down' };
+    if (!this.options.originAllowed(request.headers.origin, request.headers.host)) {
+      return { status: 403, message: 'Origin not allowed' };
+    }
+    return this.limits.checkCapacity(address);
+  }
+
+  private refuse(done: VerifyClientDone, { status, message, headers }: Refusal): void {
+    increment(this.stats.handshakeRefusals, status);
+    this.refusals.debug(
+      `refused ${status} ${message}`,
+      `Refused a handshake: ${status} ${message}`,
+    );
+    done(false, status, message, headers);
+  }
+}

@@ -1,0 +1,137 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Socket } from 'node:net';
+import { ChatStatsService } from '../common/chat-stats.service.js';
+import { CHAT_OPTIONS } from '../options/chat.tokens.js';
+import type { ResolvedChatOptions } from '../options/resolved-options.js';
+import type { ChatConnection } from './chat-connection.js';
+import { ClientRegistryService } from './client-registry.service.js';
+import { tcpSocketOf } from './ws-socket.js';
+
+const TEXT_FRAME = { binary: false } as const;
+
+/** `WebSocket.OPEN`: the same in every copy of `ws`, so no `ws` instance is needed to read it. */
+const OPEN = 1;
+
+/** Writes between two looks at the clock while frames are held. */
+const CLOCK_EVERY = 64;
+
+/** @internal What became of one frame for one connection. */
+export type WriteResult = 'queued' | 'dropped' | 'closed';
+
+/** @internal How many connections a frame was handed to, and how many skipped it. */
+export interface DeliveryCount {
+  delivered: number;
+  dropped: number;
+}
+
+/**
+ * @internal Writes frames to connections without ever waiting for a slow reader. A connection
+ * whose unsent data has reached the high-water mark gets nothing more until it drains: the frame
+ * is dropped and counted, or (policy 'disconnect') the connection ends with 4008. A connection
+ * therefore holds at most the high-water mark plus one frame of server memory.
+ *
+ * Bursts are coalesced (`coalesceWrites`). The first frame a socket gets is written at once, so
+ * a lone message waits for nothing; if more follow before the event-loop turn ends, the socket is
+ * corked and they leave together in one `writev` when the turn ends, or sooner once the oldest
+ * has been held `maxHoldMs`. One system call per socket per batch instead of one per message is
+ * what lets a burst go faster than a plain `ws.send` loop.
+ */
+@Injectable()
+export class OutboundService {
+  private readonly highWaterMark: number;
+  private readonly disconnectSlowConsumers: boolean;
+  /** Undefined when coalescing is off. */
+  private readonly maxHoldMs: number | undefined;
+  /**
+   * Counts batches: a connection written to in the current batch is corked by its next write.
+   * A batch ends with the event-loop turn, or when frames have been held `maxHoldMs`.
+   */
+  private batch = 1;
+  private turnEndScheduled = false;
+  private readonly corked: Socket[] = [];
+  /** When the first socket of the current batch was corked (performance.now()). */
+  private holdingSince = 0;
+  private writesSinceClock = 0;
+
+  constructor(
+    @Inject(CHAT_OPTIONS) options: ResolvedChatOptions,
+    private readonly registry: ClientRegistryService,
+    private readonly stats: ChatStatsService,
+  ) {
+    this.highWaterMark = options.backpressure.highWaterMarkBytes;
+    this.disconnectSlowConsumers = options.backpressure.policy === 'disconnect';
+    this.maxHoldMs = options.coalesceWrites?.maxHoldMs;
+  }
+
+  /**
+   * Hands `frame` (a complete JSON text frame) to the connection's socket.
+   * @returns `'queued'` if the socket took it, `'dropped'` if backpressure skipped it, `'closed'`
+   *   if the socket is already closing.
+   */
+  write(connection: ChatConnection, frame: Buffer): WriteResult {
+    const { socket } = connection;
+    if (socket.readyState !== OPEN) return 'closed';
+    if (socket.bufferedAmount >= this.highWaterMark) {
+      this.stats.droppedMessages++;
+      this.stats.droppedBytes += frame.length;
+      if (this.disconnectSlowConsumers) this.registry.end(connection, 'slow_consumer');
+      return 'dropped';
+    }
+    if (this.maxHoldMs !== undefined) this.coalesce(connection, this.maxHoldMs);
+    socket.send(frame, TEXT_FRAME);
+    this.stats.messagesOut++;
+    return 'queued';
+  }
+
+  /** Writes `frame` to each connection and adds the outcomes to `result`, which it returns. */
+  writeAll<T extends DeliveryCount>(
+    connections: Iterable<ChatConnection>,
+    frame: Buffer,
+    result: T,
+  ): T {
+    for (const connection of connections) {
+      const outcome = this.write(connection, frame);
+      if (outcome === 'queued') result.delivered++;
+      else if (outcome === 'dropped') result.dropped++;
+    }
+    return result;
+  }
+
+  /** Before a write: corks the socket if it was already written to in this batch. */
+  private coalesce(connection: ChatConnection, maxHoldMs: number): void {
+    if (this.corked.length > 0 && ++this.writesSinceClock === CLOCK_EVERY) {
+      this.writesSinceClock = 0;
+      if (performance.now() - this.holdingSince >= maxHoldMs) this.flush();
+    }
+    if (connection.lastWriteBatch !== this.batch) {
+      connection.lastWriteBatch = this.batch;
+      this.scheduleTurnEnd();
+      return;
+    }
+    if (connection.lastCorkBatch === this.batch) return;
+    const raw = tcpSocketOf(connection.socket);
+    if (!raw) return;
+    connection.lastCorkBatch = this.batch;
+    raw.cork();
+    if (this.corked.length === 0) this.holdingSince = performance.now();
+    this.corked.push(raw);
+  }
+
+  private scheduleTurnEnd(): void {
+    if (this.turnEndScheduled) return;
+    this.turnEndScheduled = true;
+    setImmediate(this.endTurn);
+  }
+
+  private readonly endTurn = (): void => {
+    this.turnEndScheduled = false;
+    this.flush();
+  };
+
+  /** Ends the batch: every corked socket writes what it holds. */
+  private flush(): void {
+    this.batch++;
+    for (const raw of this.corked) raw.uncork();
+    this.corked.length = 0;
+  }
+}

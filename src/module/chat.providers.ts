@@ -1,0 +1,98 @@
+import type { Provider } from '@nestjs/common';
+import { LOCAL_DELIVERY } from '../cluster/local-deliverer.js';
+import { ClusterPresenceService } from '../cluster/cluster-presence.service.js';
+import { ClusterRouterService } from '../cluster/cluster-router.service.js';
+import { ChatStatsService } from '../common/chat-stats.service.js';
+import { ChatEventsService } from '../connection/chat-events.service.js';
+import { ChatGateway } from '../connection/chat.gateway.js';
+import { ClientRegistryService } from '../connection/client-registry.service.js';
+import { HandshakeLimitsService } from '../connection/handshake/handshake-limits.service.js';
+import { HandshakeService } from '../connection/handshake/handshake.service.js';
+import { HeartbeatService } from '../connection/heartbeat.service.js';
+import { InboundRatePolicy } from '../connection/inbound-rate.policy.js';
+import { InboundService } from '../connection/inbound.service.js';
+import { LifecycleService } from '../connection/lifecycle.service.js';
+import { OutboundService } from '../connection/outbound.service.js';
+import { LocalDeliveryService } from '../delivery/local-delivery.service.js';
+import { MessagingService } from '../delivery/messaging.service.js';
+import { ChatHealthIndicator } from '../observability/chat-health.indicator.js';
+import { ChatHealthService } from '../observability/chat-health.service.js';
+import { ChatMetricsService } from '../observability/chat-metrics.service.js';
+import type { ChatModuleOptions } from '../options/chat-options.interface.js';
+import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../options/chat.tokens.js';
+import type { ResolvedChatOptions } from '../options/resolved-options.js';
+import type { ChatTransport } from '../transports/chat-transport.interface.js';
+import { MemoryTransport } from '../transports/memory/memory.transport.js';
+import { RedisTransport } from '../transports/redis/redis.transport.js';
+import { resolveChatOptions } from './chat-options.resolve.js';
+import { CHAT_MODULE_OPTIONS } from './chat.module-definition.js';
+import { loadOptionalPackage } from './optional-package.js';
+
+/** @internal The providers the application can inject. */
+export const CHAT_EXPORTS = [
+  MessagingService,
+  ClientRegistryService,
+  ChatHealthService,
+  ChatHealthIndicator,
+];
+
+/** @internal Everything the module provides once its raw options are available. */
+export const CHAT_PROVIDERS: Provider[] = [
+  {
+    provide: CHAT_OPTIONS,
+    useFactory: (options: ChatModuleOptions) => resolveChatOptions(options),
+    inject: [CHAT_MODULE_OPTIONS],
+  },
+  {
+    provide: CHAT_TRANSPORT,
+    useFactory: createTransport,
+    inject: [CHAT_OPTIONS],
+  },
+  ChatStatsService,
+  ChatEventsService,
+  ClientRegistryService,
+  OutboundService,
+  LifecycleService,
+  HandshakeLimitsService,
+  HandshakeService,
+  InboundRatePolicy,
+  InboundService,
+  HeartbeatService,
+  LocalDeliveryService,
+  { provide: LOCAL_DELIVERY, useExisting: LocalDeliveryService },
+  ClusterRouterService,
+  ClusterPresenceService,
+  MessagingService,
+  ChatHealthService,
+  ChatHealthIndicator,
+  {
+    // Only built when metrics are on: prom-client registers metrics in a registry as they are made.
+    provide: ChatMetricsService,
+    useFactory: async (
+      options: ResolvedChatOptions,
+      stats: ChatStatsService,
+      clients: ClientRegistryService,
+    ) => {
+      if (!options.metrics) return undefined;
+      const promClient = await loadOptionalPackage(
+        'prom-client',
+        'the "metrics" option',
+        () => import('prom-client'),
+      );
+      return new ChatMetricsService(promClient, options.metrics, stats, clients);
+    },
+    inject: [CHAT_OPTIONS, ChatStatsService, ClientRegistryService],
+  },
+  ChatGateway,
+];
+
+async function createTransport(options: ResolvedChatOptions): Promise<ChatTransport> {
+  if (options.transport) return options.transport;
+  if (!options.redis) return new MemoryTransport();
+  const ioredis = await loadOptionalPackage(
+    'ioredis',
+    'the "redis" option',
+    () => import('ioredis'),
+  );
+  return new RedisTransport(ioredis, options.redis);
+}

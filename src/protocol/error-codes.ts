@@ -1,0 +1,22 @@
+/** Codes carried by `{"event":"error","data":{"code":…}}` frames. */
+export const ErrorCode = {
+  /** The text frame was not valid JSON. */
+  BadJson: 'bad_json',
+  /** The JSON was not an object with a string `event`. */
+  BadEnvelope: 'bad_envelope',
+  /** A binary frame arrived; the protocol is JSON text only. */
+  UnsupportedFrame: 'unsupported_frame',
+  /** The JSON nests deeper than {@link MAX_JSON_DEPTH} levels. */
+  TooDeep: 'too_deep',
+  /** Frames arrive faster than the rate limit; they are dropped until the client slows down. */
+  RateLimited: 'rate_limited',
+} as const;
+
+/** One of the {@link ErrorCode} values. */
+export type ChatErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * Deepest JSON nesting accepted from clients. Deeper data is refused before parsing, so that no
+ * handler downstream (a recursive walk, a re-serialization) can be pushed into a stack overflow.
+ */
+export const MAX_JSON_DEPTH = 64;

@@ -1,0 +1,68 @@
+import type { ChatErrorCode } from './error-codes.js';
+import { ServerEvent } from './events.js';
+
+/** A frame of the wire protocol: JSON text `{ "event": string, "data"?: any }`. */
+export interface Envelope {
+  event: string;
+  data?: unknown;
+}
+
+/** The data of the `welcome` frame, the first frame of every connection. */
+export interface WelcomeData {
+  user: string;
+  connectionId: string;
+  /** How often the client should send a heartbeat on this connection. */
+  heartbeatIntervalMs: number;
+}
+
+/** The data of an `error` frame. */
+export interface ErrorData {
+  code: ChatErrorCode;
+  message: string;
+}
+
+/** Why a parsed JSON value is not an envelope, or undefined when it is one. */
+export function envelopeProblem(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return 'frame must be a JSON object {"event": string, "data"?: any}';
+  }
+  const { event } = value as { event?: unknown };
+  if (typeof event !== 'string' || event.length === 0) return '"event" must be a non-empty string';
+  return undefined;
+}
+
+/** Reads a text frame; undefined when it is not a JSON envelope. */
+export function parseEnvelope(text: string): Envelope | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (envelopeProblem(value) !== undefined) return undefined;
+  const { event, data } = value as Envelope;
+  return { event, data };
+}
+
+/** The text of a `welcome` frame. */
+export function welcomeText(welcome: WelcomeData): string {
+  return JSON.stringify({ event: ServerEvent.Welcome, data: welcome });
+}
+
+/** The text of the answer to a client heartbeat; `ts` lets the client estimate clock offset. */
+export function heartbeatText(now: number): string {
+  return `{"event":"${ServerEvent.Heartbeat}","data":{"ts":${now}}}`;
+}
+
+/** The text of an `error` frame. */
+export function errorText(error: ErrorData): string {
+  return JSON.stringify({ event: ServerEvent.Error, data: error });
+}
+
+/**
+ * The text of a push around `json`, the payload already serialized, so that one send to many
+ * connections shares the same bytes.
+ */
+export function messageText(json: string): string {
+  return `{"event":"${ServerEvent.Message}","data":${json}}`;
+}

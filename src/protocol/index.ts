@@ -1,0 +1,16 @@
+// The wire protocol, shared by the server and the client library: one definition of every frame,
+// event name, close code and error code. It uses no Node API, so browsers can load it.
+export { CloseCode, type CloseCodeValue } from './close-codes.js';
+export { ErrorCode, MAX_JSON_DEPTH, type ChatErrorCode } from './error-codes.js';
+export { ClientEvent, ServerEvent } from './events.js';
+export {
+  envelopeProblem,
+  errorText,
+  heartbeatText,
+  messageText,
+  parseEnvelope,
+  welcomeText,
+  type Envelope,
+  type ErrorData,
+  type WelcomeData,
+} from './frames.js';

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * @internal A Lua script run by its SHA1 (`EVALSHA`), loaded with `EVAL` the first time a server
+ * does not know it (a new or restarted Redis). It works on any client, the application's own
+ * included, without adding commands to it.
+ */
+export class RedisScript<T> {
+  private readonly sha: string;
+
+  constructor(private readonly lua: string) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  async run(
+    client: Redis,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<T> {
+    try {
+      return (await client.evalsha(this.sha, keys.length, ...keys, ...args)) as T;
+    } catch (err) {
+      if (!(err as Error)?.message?.startsWith('NOSCRIPT')) throw err;
+      return (await client.eval(this.lua, keys.length, ...keys, ...args)) as T;
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { Logger } from '@nestjs/common';
+import type { BrokerNode, ChatBroker } from '../broker.interface.js';
+import type { RedisClients } from './redis-clients.js';
+import type { ResolvedRedisOptions } from './redis-options.js';
+
+/**
+ * @internal A broker on Redis pub/sub. Every node listens on a channel of its own plus one shared
+ * broadcast channel, so a message for one node is published only to that node's channel. A
+ * message travels as `{"from":<node id>,"body":…}`.
+ *
+ * Redis pub/sub keeps nothing: what is published while a node's subscription is down is lost
+ * (Redis also drops a subscriber that falls behind its output buffer limit; ioredis reconnects
+ * and subscribes again). Senders see that as missing receipts.
+ */
+export class RedisBroker implements ChatBroker {
+  readonly distributed = true;
+  private readonly logger = new Logger(RedisBroker.name);
+  private node: BrokerNode | undefined;
+  private readonly onMessage = (_channel: string, raw: string): void => this.deliver(raw);
+  private readonly onReconnecting = (): void => {
+    if (this.node && this.clients.commands.status === 'ready') {
+      this.logger.warn(
+        'Lost the Redis subscription; messages sent to this node until it is back are lost',
+      );
+    }
+  };
+
+  constructor(
+    private readonly clients: RedisClients,
+    private readonly options: ResolvedRedisOptions,
+  ) {}
+
+  get reachable(): boolean {
+    return this.clients.isReady();
+  }
+
+  async attach(node: BrokerNode): Promise<void> {
+    await this.clients.acquire();
+    this.node = node;
+    const { subscriber } = this.clients;
+    subscriber.on('message', this.onMessage);
+    subscriber.on('reconnecting', this.onReconnecting);
+    await subscriber.subscribe(this.channelOf(node.nodeId), this.broadcastChannel());
+  }
+
+  async detach(): Promise<void> {
+    const node = this.node;
+    this.node = undefined;
+    if (!node) return;
+    const { subscriber } = this.clients;
+    subscriber.off('message', this.onMessage);
+    subscriber.off('reconnecting', this.onReconnecting);
+    if (subscriber.status === 'ready') {
+      await subscriber
+        .unsubscribe(this.channelOf(node.nodeId), this.broadcastChannel())
+        .catch(() => undefined);
+    }
+    this.clients.release();
+  }
+
+  async publish(nodeId: string, body: unknown): Promise<boolean> {
+    const receivers = await this.clients.commands.publish(this.channelOf(nodeId), this.wrap(body));
+    return receivers > 0;
+  }
+
+  async publishAll(body: unknown): Promise<number> {
+    // Every subscriber of the broadcast channel is a node; this one ignores its own message.
+    const receivers = await this.clients.commands.publish(this.broadcastChannel(), this.wrap(body));
+    return Math.max(0, receivers - 1);
+  }
+
+  private wrap(body: unknown): string {
+    if (!this.node) throw new Error('RedisTransport: the broker is not attached');
+    return JSON.stringify({ from: this.node.nodeId, body });
+  }
+
+  private deliver(raw: string): void {
+    const node = this.node;
+    if (!node) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      message = undefined;
+    }
+    const from = (message as { from?: unknown } | null)?.from;
+    if (typeof from !== 'string') {
+      this.logger.warn('Ignored a malformed cluster message');
+      return;
+    }
+    if (from !== node.nodeId) node.receive(from, (message as { body?: unknown }).body);
+  }
+
+  private channelOf(nodeId: string): string {
+    return `${this.options.keyPrefix}node:${nodeId}`;
+  }
+
+  private broadcastChannel(): string {
+    return `${this.options.keyPrefix}all`;
+  }
+}
