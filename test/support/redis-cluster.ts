@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,17 @@ import { waitFor } from './wait.js';
 
 const HOST = '127.0.0.1';
 const SLOTS = 16384;
+
+/**
+ * Masters and temp dirs not yet cleaned up, over every cluster of this process. A test process
+ * that exits early (an uncaught exception, `process.exit()`) would otherwise leave the masters
+ * running with no parent to stop them.
+ */
+const leftovers = { children: new Set<ChildProcess>(), dirs: new Set<string>() };
+process.once('exit', () => {
+  for (const child of leftovers.children) child.kill('SIGKILL');
+  for (const dir of leftovers.dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /** One seed address of the cluster, as ioredis's `Cluster` takes it. */
 export interface ClusterSeed {
@@ -73,6 +85,7 @@ export class RedisCluster {
       throw new TypeError(`masters must be an integer >= 3, got ${masters}`);
     const ports = await distinctFreePorts(masters * 2);
     const dir = await mkdtemp(join(tmpdir(), 'redis-cluster-'));
+    leftovers.dirs.add(dir);
     const cluster = new RedisCluster(
       dir,
       ports.slice(0, masters),
@@ -233,6 +246,7 @@ export class RedisCluster {
     this.handedOut.clear();
     await Promise.all(this.ports.map((_, i) => this.stopMaster(i)));
     await rm(this.dir, { recursive: true, force: true });
+    leftovers.dirs.delete(this.dir);
   }
 
   /** Spawns master `i` and waits until it answers PING; its probe stays as the admin link. */
@@ -260,6 +274,8 @@ export class RedisCluster {
     let spawnError: Error | undefined;
     child.once('error', (error) => (spawnError = error));
     this.children[i] = child;
+    leftovers.children.add(child);
+    child.once('exit', () => leftovers.children.delete(child));
     const probe = new Redis(port, HOST, { lazyConnect: true, retryStrategy: () => null });
     probe.on('error', () => undefined);
     try {
