@@ -14,6 +14,8 @@ export interface CliOptions {
   profile: boolean;
   runs?: number;
   only?: ScenarioName[];
+  /** Another checkout whose build also runs, as system 'base' (see scenarios/baseline.ts). */
+  baseline?: string;
 }
 
 export const USAGE = `Usage: npm run bench [-- options]
@@ -21,8 +23,11 @@ export const USAGE = `Usage: npm run bench [-- options]
   --profile        run our servers under --cpu-prof into bench/results/profiles/ and summarize
   --runs N         interleaved runs (default 3; 1 with --quick)
   --only a,b       scenarios to run: ${SCENARIO_NAMES.join(', ')}
-Only a full run (no --quick, --profile or --only) writes docs/benchmarks.md; others write
-bench/results/.`;
+  --baseline DIR   also run the build of another checkout DIR (one where \`npm ci && npm run
+                   build && npx tsc -p tsconfig.bench.json\` has been run) right after ours in
+                   every scenario, and compare: ours ÷ base, flagging anything > 10 % worse
+Only a full run (no --quick, --profile, --only or --baseline) writes docs/benchmarks.md; others
+write bench/results/.`;
 
 /** Parses the harness's arguments; throws with the usage on anything it does not know. */
 export function parseCli(args: string[]): CliOptions {
@@ -42,6 +47,11 @@ export function parseCli(args: string[]): CliOptions {
       if (names.length === 0 || unknown.length)
         throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}\n${USAGE}`);
       options.only = names as ScenarioName[];
+    } else if (arg === '--baseline') {
+      const dir = args[++i];
+      if (!dir || dir.startsWith('--'))
+        throw new Error(`--baseline needs the directory of another checkout\n${USAGE}`);
+      options.baseline = dir;
     } else if (arg === '--help' || arg === '-h') {
       throw new Error(USAGE);
     } else {

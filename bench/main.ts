@@ -11,6 +11,7 @@ import { renderMarkdown } from './report/markdown.js';
 import { summarizeProfiles } from './report/profile-summary.js';
 import { Results } from './report/results.js';
 import { judgeTargets } from './report/targets.js';
+import { loadBaseline, type Baseline } from './scenarios/baseline.js';
 import { CLUSTER_TABLE, clusterScenario } from './scenarios/cluster.js';
 import { COALESCING_TABLE, coalescingScenario } from './scenarios/coalescing.js';
 import { FAN_OUT_TABLE } from './scenarios/fan-out.js';
@@ -35,13 +36,16 @@ const SCENARIOS: [ScenarioName, Scenario, SystemId[]][] = [
 ];
 
 /**
- * `npm run bench`: runs every scenario for every system, interleaved (ours, raw ws, socket.io,
- * then the next scenario; the whole sequence once per run), then writes the report and chart.
- * Exits non-zero if any session failed, after reporting what it measured.
+ * `npm run bench`: runs every scenario for every system, interleaved (ours, the baseline build
+ * with `--baseline`, raw ws, socket.io, then the next scenario; the whole sequence once per
+ * run), then writes the report and chart. Exits non-zero if any session failed, after reporting
+ * what it measured.
  */
 async function main(): Promise<number> {
   installCleanup();
   const options = parseCli(process.argv.slice(2));
+  // Checked before anything runs: a wrong directory must not cost a whole run.
+  const baseline = options.baseline ? loadBaseline(options.baseline) : undefined;
   const plan: Plan = { ...(options.quick ? QUICK_PLAN : FULL_PLAN) };
   if (options.runs) plan.runs = options.runs;
   const command = [
@@ -78,17 +82,17 @@ async function main(): Promise<number> {
     for (const [name, scenario, systems] of SCENARIOS) {
       if (options.only && !options.only.includes(name)) continue;
       console.log(`run ${run}/${plan.runs}: ${name}`);
-      for (const id of systems) {
+      for (const spec of sessionOrder(systems, baseline)) {
         const sessionStart = Date.now();
         try {
-          await withLoadAccount(ctx, name, system(id), () => scenario(ctx, system(id)));
-          console.log(`  ${system(id).label} ${name}: ${(Date.now() - sessionStart) / 1000} s`);
+          await withLoadAccount(ctx, name, spec, () => scenario(ctx, spec));
+          console.log(`  ${spec.label} ${name}: ${(Date.now() - sessionStart) / 1000} s`);
         } catch (err) {
           failures++;
           const message = (err as Error)?.message ?? String(err);
-          console.error(`  ${system(id).label} ${name} FAILED: ${message}`);
+          console.error(`  ${spec.label} ${name} FAILED: ${message}`);
           results.note(
-            `Run ${run}, ${name}, ${system(id).label}: the session failed: ${message.split('\n')[0]}`,
+            `Run ${run}, ${name}, ${spec.label}: the session failed: ${message.split('\n')[0]}`,
           );
         }
       }
@@ -105,6 +109,7 @@ async function main(): Promise<number> {
     targets: judgeTargets(results, plan),
     chart: 'benchmarks.svg',
     warning,
+    baseline,
   });
   const report = join(dir, 'benchmarks.md');
   const config = await prettier.resolveConfig(report);
@@ -115,7 +120,20 @@ async function main(): Promise<number> {
   return failures > 0 ? 1 : 0;
 }
 
-/** Only a full, unprofiled run of every scenario may replace the published report. */
+/**
+ * The systems of one scenario in the order they run: the baseline's build right after ours, so
+ * that the two see the same machine conditions.
+ */
+function sessionOrder(ids: SystemId[], baseline: Baseline | undefined): SystemSpec[] {
+  return ids.flatMap((id) =>
+    id === 'ours' && baseline ? [system(id), baseline.system] : [system(id)],
+  );
+}
+
+/**
+ * Only a full, unprofiled run of every scenario, against the published systems alone, may
+ * replace the published report; a `--baseline` run compares with a local checkout.
+ */
 function destination(options: CliOptions): { dir: string; warning?: string } {
   if (options.quick)
     return {
@@ -129,6 +147,7 @@ function destination(options: CliOptions): { dir: string; warning?: string } {
     };
   if (options.only)
     return { dir: paths.results, warning: `Partial run (--only ${options.only.join(',')}).` };
+  if (options.baseline) return { dir: paths.results };
   return { dir: paths.docs };
 }
 

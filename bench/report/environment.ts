@@ -38,31 +38,44 @@ export function describeEnvironment(command: string): Environment {
       kernel: `${os.type()} ${os.release()}`,
       loadAverage: `${one.toFixed(2)} (1 min), ${five.toFixed(2)} (5 min) at the start`,
     },
-    module: `nest-chat-gateway ${packageVersion('.')} at ${gitCommit()}`,
+    module: describeModule(paths.root),
     versions: [
       ['Node.js', process.version],
       ...PACKAGES.map((name): [string, string] => [
         name,
-        packageVersion(join('node_modules', name)),
+        packageVersion(join(paths.root, 'node_modules', name)),
       ]),
       ['redis-server', redisVersion()],
     ],
   };
 }
 
-function packageVersion(dir: string): string {
-  return JSON.parse(readFileSync(join(paths.root, dir, 'package.json'), 'utf8')).version;
+/**
+ * The module in the checkout at `root`, e.g. "nest-chat-gateway 0.1.0 at commit 6e3352f": this
+ * one, or the baseline's (`--baseline`).
+ */
+export function describeModule(root: string): string {
+  const head = gitHead(root);
+  const commit = head
+    ? `commit ${head.commit}${head.dirty ? ' with uncommitted changes in src/' : ''}`
+    : 'an unknown commit';
+  return `nest-chat-gateway ${packageVersion(root)} at ${commit}`;
 }
 
-function gitCommit(): string {
+/** The short commit checked out at `root` and whether src/ differs from it; none outside git. */
+export function gitHead(root: string): { commit: string; dirty: boolean } | undefined {
   const run = (...args: string[]): string =>
-    execFileSync('git', args, { cwd: paths.root, encoding: 'utf8' }).trim();
+    execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: 'pipe' }).trim();
   try {
     const dirty = run('status', '--porcelain', '--', 'src').length > 0;
-    return `commit ${run('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes in src/' : ''}`;
+    return { commit: run('rev-parse', '--short', 'HEAD'), dirty };
   } catch {
-    return 'an unknown commit';
+    return undefined;
   }
+}
+
+function packageVersion(dir: string): string {
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
 }
 
 function redisVersion(): string {

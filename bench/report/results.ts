@@ -19,6 +19,18 @@ export interface RowSpec {
   unit: Unit;
   /** For differences that can be near zero or negative, where a ratio means nothing. */
   noRatio?: boolean;
+  /**
+   * Which way is better, for judging ours against the baseline build (`--baseline`).
+   * `'neither'`: the row explains another one (e.g. whether the server or the load generator
+   * was the limit), so a change in it is no regression.
+   * @default `'higher'` for rates, `'lower'` for everything else (time, memory, CPU, delay)
+   */
+  better?: 'higher' | 'lower' | 'neither';
+}
+
+/** The row's `better`, with its default applied. */
+export function betterDirection(row: RowSpec): 'higher' | 'lower' | 'neither' {
+  return row.better ?? (row.unit === 'rate' ? 'higher' : 'lower');
 }
 
 export interface Row {

@@ -7,7 +7,7 @@ import { LoadPool } from './load-pool.js';
 import { runStorm } from './run-storm.js';
 import { startServer, type ServerProcess } from './server-process.js';
 import { connectUsers, QUIET_HEARTBEAT } from './session.js';
-import type { SystemSpec } from './systems.js';
+import { isOurModule, type SystemSpec } from './systems.js';
 
 export const CLUSTER_TABLE: TableSpec = {
   id: 'cluster',
@@ -61,7 +61,7 @@ export async function clusterScenario(ctx: BenchContext, system: SystemSpec): Pr
         ctx,
         system,
         'no cross-node delivery',
-        `a send on node A never reached a user on node B${system.id === 'ours' ? '; this build of the module ignores the `redis` option, i.e. it has no Redis transport yet' : ''}`,
+        `a send on node A never reached a user on node B${isOurModule(system) ? '; this build of the module ignores the `redis` option, i.e. it has no Redis transport yet' : ''}`,
       );
       return;
     }

@@ -18,10 +18,12 @@ export const COALESCING_TABLE: TableSpec = {
   title: 'Write coalescing: throughput against latency',
   method:
     'Our module alone, with each `coalesceWrites` setting, under the burst storm (about 20 messages per user per turn, as in the push storm above). A longer hold batches more frames per write system call and delays them more; `false` writes each frame at once, as a plain `ws.send` loop does.',
-  columns: SETTINGS.map(({ id, label }) => ({ id, label, short: id })),
+  // Ids name the system and the setting, so that the baseline's build (`--baseline`) records
+  // beside ours under `base.<setting>`.
+  columns: SETTINGS.map(({ id, label }) => ({ id: `ours.${id}`, label, short: id })),
   ratios: [
-    ['hold5', 'off'],
-    ['turn', 'off'],
+    ['ours.hold5', 'ours.off'],
+    ['ours.turn', 'ours.off'],
   ],
 };
 
@@ -31,7 +33,7 @@ const ROWS = {
   p99: { id: 'p99', label: 'bursts: p99 latency', unit: 'ms' },
 } as const;
 
-/** The burst storm against our server once per coalescing setting. */
+/** The burst storm against our server (or the baseline's build) once per coalescing setting. */
 export async function coalescingScenario(ctx: BenchContext, system: SystemSpec): Promise<void> {
   const { storm, stallMs } = ctx.plan;
   const spec = { userCount: storm.users, bytes: storm.bytes, perUserPerTurn: 20 };
@@ -41,11 +43,12 @@ export async function coalescingScenario(ctx: BenchContext, system: SystemSpec):
       await connectUsers(ctx, load, system, server, 0, storm.users);
       await runStorm(load, server.control, { ...spec, total: storm.warmupMessages }, stallMs);
       const run = await runStorm(load, server.control, { ...spec, total: storm.messages }, stallMs);
-      ctx.results.add(COALESCING_TABLE, ROWS.throughput, id, run.throughput);
-      ctx.results.add(COALESCING_TABLE, ROWS.p50, id, run.p50Ms);
-      ctx.results.add(COALESCING_TABLE, ROWS.p99, id, run.p99Ms);
+      const column = `${system.id}.${id}`;
+      ctx.results.add(COALESCING_TABLE, ROWS.throughput, column, run.throughput);
+      ctx.results.add(COALESCING_TABLE, ROWS.p50, column, run.p50Ms);
+      ctx.results.add(COALESCING_TABLE, ROWS.p99, column, run.p99Ms);
       ctx.log(
-        `  coalesceWrites ${id}: ${Math.round(run.throughput)} msg/s, p50 ${run.p50Ms.toFixed(1)} ms, p99 ${run.p99Ms.toFixed(1)} ms`,
+        `  ${system.label} coalesceWrites ${id}: ${Math.round(run.throughput)} msg/s, p50 ${run.p50Ms.toFixed(1)} ms, p99 ${run.p99Ms.toFixed(1)} ms`,
       );
     });
   }

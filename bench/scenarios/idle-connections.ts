@@ -34,6 +34,8 @@ export function handshakeRows(auth: 'query' | 'jwt'): Record<'rate' | 'cpu' | 'l
       id: `${auth}.load-cpu`,
       label: `load-generator CPU per handshake, ${how} (all workers)`,
       unit: 'micros',
+      // The clients' cost, not the server's: it says which side limited the rate.
+      better: 'neither',
     },
   };
 }

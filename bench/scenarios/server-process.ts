@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startChild, stopChild, whileRunning } from '../processes/children.js';
 import { paths } from '../paths.js';
 import type { ServerConfig, ServerReady } from '../servers/server-config.js';
@@ -35,7 +35,7 @@ export async function startServer(
   }
   const child = startChild(
     process.execPath,
-    [...flags, join(paths.compiled, spec.script), JSON.stringify(config)],
+    [...flags, resolve(paths.compiled, spec.script), JSON.stringify(config)],
     { name: `${spec.label} server`, ipc: true },
   );
   const ready = await whileRunning(

@@ -23,11 +23,19 @@ export function stormRows(
     throughput: { id: `${shape.id}.throughput`, label: `${shape.label}: messages/s`, unit: 'rate' },
     p50: { id: `${shape.id}.p50`, label: `${shape.label}: p50 latency`, unit: 'ms' },
     p99: { id: `${shape.id}.p99`, label: `${shape.label}: p99 latency`, unit: 'ms' },
-    server: { id: `${shape.id}.server-cpu`, label: `${shape.label}: server CPU`, unit: 'percent' },
+    // Busy share of the storm's wall time: a faster server may well be busier. These rows say
+    // which process was the limit; the throughput and latency rows carry the judgement.
+    server: {
+      id: `${shape.id}.server-cpu`,
+      label: `${shape.label}: server CPU`,
+      unit: 'percent',
+      better: 'neither',
+    },
     load: {
       id: `${shape.id}.load-cpu`,
       label: `${shape.label}: load-generator CPU (all workers)`,
       unit: 'percent',
+      better: 'neither',
     },
   };
 }

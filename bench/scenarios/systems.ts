@@ -5,11 +5,12 @@ import { userId } from '../users.js';
 export type SystemId = 'ours' | 'raw' | 'sio';
 
 export interface SystemSpec {
-  id: SystemId;
+  /** `'base'`: our module as another checkout built it (`--baseline`, see baseline.ts). */
+  id: SystemId | 'base';
   label: string;
   /** For ratio headers and the chart. */
   short: string;
-  /** Server entry, relative to the compiled bench directory. */
+  /** Server entry, relative to the compiled bench directory, or absolute (the baseline's). */
   script: string;
   protocol: Protocol;
   /** WebSocket URL for a user on a server's port; `token` replaces `?user=` with a JWT. */
@@ -46,6 +47,11 @@ export const SYSTEMS: readonly SystemSpec[] = [
 
 export function system(id: SystemId): SystemSpec {
   return SYSTEMS.find((s) => s.id === id)!;
+}
+
+/** Whether the system is our module: this checkout's build, or the baseline's. */
+export function isOurModule(spec: SystemSpec): boolean {
+  return spec.id === 'ours' || spec.id === 'base';
 }
 
 /** The columns of a table comparing the three systems. */
