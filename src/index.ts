@@ -5,6 +5,7 @@ export {
   type ChatModuleRootOptions,
   type ChatOptionsFactory,
 } from './module/chat.module.js';
+export type { ChatModuleExtras } from './module/chat.module-definition.js';
 export { ChatGateway } from './connection/chat.gateway.js';
 export { ChatWsAdapter } from './connection/chat-ws.adapter.js';
 export { ClientRegistryService } from './connection/client-registry.service.js';

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import {
   ChatModule,
   CloseCode,
+  MessagingService,
   type ChatModuleOptions,
   type ChatOptionsFactory,
   type ConnectionEvent,
@@ -134,6 +135,36 @@ describe('ChatModule.forRootAsync', () => {
     assert.throws(
       () => ChatModule.forRootAsync({}),
       /exactly one of useFactory, useClass or useExisting/,
+    );
+  });
+});
+
+describe('ChatModule isGlobal', () => {
+  @Injectable()
+  class Notifier {
+    constructor(readonly messaging: MessagingService) {}
+  }
+
+  @Module({ providers: [Notifier] })
+  class FeatureModule {}
+
+  it('is global by default: a module that does not import it can inject MessagingService', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ChatModule.forRoot({ authenticate: userFromQuery }), FeatureModule],
+    }).compile();
+    assert.ok(moduleRef.get(Notifier).messaging instanceof MessagingService);
+    await moduleRef.close();
+  });
+
+  it('with isGlobal: false, only modules that import it can', async () => {
+    await assert.rejects(
+      Test.createTestingModule({
+        imports: [
+          ChatModule.forRoot({ authenticate: userFromQuery, isGlobal: false }),
+          FeatureModule,
+        ],
+      }).compile(),
+      /Nest can't resolve dependencies of the Notifier/,
     );
   });
 });

@@ -89,7 +89,7 @@ export class ChatGateway implements OnApplicationBootstrap {
     this.server = server;
   }
 
-  /** @internal */
+  /** Refuses to start without `ChatWsAdapter`, which the chat gateway's handshake needs. */
   onApplicationBootstrap(): void {
     if (!isChatServer(this.server)) {
       throw new Error(

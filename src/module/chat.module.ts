@@ -1,20 +1,20 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type ConfigurableModuleAsyncOptions, type DynamicModule } from '@nestjs/common';
 import type { ChatModuleOptions } from '../options/chat-options.interface.js';
-import {
-  ASYNC_OPTIONS_TYPE,
-  ConfigurableChatModule,
-  OPTIONS_TYPE,
-} from './chat.module-definition.js';
+import { ConfigurableChatModule, type ChatModuleExtras } from './chat.module-definition.js';
 import { CHAT_EXPORTS, CHAT_PROVIDERS } from './chat.providers.js';
 
-/** Options of `ChatModule.forRoot()`: the module's options, plus `isGlobal` (default `true`). */
-export type ChatModuleRootOptions = typeof OPTIONS_TYPE;
+/** Options of `ChatModule.forRoot()`: the module's options, plus `isGlobal`. */
+export type ChatModuleRootOptions = ChatModuleOptions & Partial<ChatModuleExtras>;
 
 /**
  * Options of `ChatModule.forRootAsync()`: `useFactory` (with `inject` and `imports`),
  * `useClass` or `useExisting` (a {@link ChatOptionsFactory}), plus `isGlobal`.
  */
-export type ChatModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
+export type ChatModuleAsyncOptions = ConfigurableModuleAsyncOptions<
+  ChatModuleOptions,
+  'createChatOptions'
+> &
+  Partial<ChatModuleExtras>;
 
 /** A class that produces the options, for `forRootAsync({ useClass })` or `useExisting`. */
 export interface ChatOptionsFactory {

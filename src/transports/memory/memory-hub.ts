@@ -1,5 +1,5 @@
 import type { BrokerNode } from '../broker.interface.js';
-import type { PresenceNode } from '../presence-store.interface.js';
+import type { PresenceEntry, PresenceNode } from '../presence-store.interface.js';
 
 /**
  * The nodes of one process that share a hub form a cluster: the in-memory broker carries messages
@@ -11,4 +11,6 @@ export class MemoryHub {
   readonly brokerNodes = new Map<string, BrokerNode>();
   /** @internal */
   readonly presenceNodes = new Map<string, PresenceNode>();
+  /** @internal Entries a join pushed out, which their nodes are about to close. */
+  readonly evicted = new WeakSet<PresenceEntry>();
 }

@@ -1,3 +1,4 @@
+import { nodeOf } from '../../common/connection-id.js';
 import type {
   JoinResult,
   PresenceEntry,
@@ -7,8 +8,10 @@ import type {
 import type { MemoryHub } from './memory-hub.js';
 
 /**
- * @internal The presence of a cluster inside one process. It stores nothing: it reads each
- * node's registry directly, so a single node pays nothing for it.
+ * @internal The presence of a cluster inside one process. It stores nothing but the entries a
+ * join pushed out: it reads each node's registry directly, so a single node pays nothing for it.
+ * An evicted entry leaves the presence at once, as in Redis, though its node closes it a moment
+ * later.
  */
 export class MemoryPresence implements PresenceStore {
   readonly reachable = true;
@@ -32,18 +35,11 @@ export class MemoryPresence implements PresenceStore {
   }
 
   async join(entry: PresenceEntry, limit: number): Promise<JoinResult> {
-    const others: PresenceEntry[] = [];
-    for (const node of this.hub.presenceNodes.values()) {
-      for (const other of node.connectionsOf(entry.user)) {
-        if (other.id !== entry.id) others.push(other);
-      }
-    }
+    const others = this.entriesOf(entry.user).filter((other) => other.id !== entry.id);
     others.sort((a, b) => a.since - b.since);
-    const excess = others.length + 1 - limit;
-    return {
-      since: entry.since,
-      evicted: excess > 0 ? others.slice(0, excess).map((other) => other.id) : [],
-    };
+    const evicted = others.slice(0, Math.max(0, others.length + 1 - limit));
+    for (const other of evicted) this.hub.evicted.add(other);
+    return { since: entry.since, evicted: evicted.map((other) => other.id) };
   }
 
   async leave(): Promise<void> {
@@ -53,11 +49,10 @@ export class MemoryPresence implements PresenceStore {
   async locate(users: readonly string[]): Promise<Map<string, string[]>> {
     const located = new Map<string, string[]>();
     for (const user of users) {
-      const holders: string[] = [];
-      for (const node of this.hub.presenceNodes.values()) {
-        for (let i = node.connectionsOf(user).length; i > 0; i--) holders.push(node.nodeId);
-      }
-      located.set(user, holders);
+      located.set(
+        user,
+        this.entriesOf(user).map((entry) => nodeOf(entry.id)),
+      );
     }
     return located;
   }
@@ -65,8 +60,21 @@ export class MemoryPresence implements PresenceStore {
   async users(): Promise<string[]> {
     const users = new Set<string>();
     for (const node of this.hub.presenceNodes.values()) {
-      for (const user of node.users()) users.add(user);
+      for (const user of node.users()) {
+        if (this.entriesOf(user).length > 0) users.add(user);
+      }
     }
     return [...users];
+  }
+
+  /** The user's entries on every node, without those a join pushed out. */
+  private entriesOf(user: string): PresenceEntry[] {
+    const entries: PresenceEntry[] = [];
+    for (const node of this.hub.presenceNodes.values()) {
+      for (const entry of node.connectionsOf(user)) {
+        if (!this.hub.evicted.has(entry)) entries.push(entry);
+      }
+    }
+    return entries;
   }
 }

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { committedApiReport, renderApiReport } from './support/api-report.js';
+
+describe('public API', () => {
+  it('matches docs/api-report.md (run `npm run api:report` after a deliberate change)', () => {
+    assert.equal(renderApiReport(), committedApiReport());
+  });
+
+  it('exposes no raw socket, cluster message or internal provider from the server side', () => {
+    const report = renderApiReport().split('## nest-chat-gateway/client')[0];
+    for (const internal of [
+      'WebSocket',
+      'ClusterMessage',
+      'DeliverItem',
+      'ChatConnection',
+      'OutboundService',
+      'ResolvedChatOptions',
+      "from 'ws'",
+      "from 'ioredis'",
+      "from 'prom-client'",
+    ]) {
+      assert.equal(report.includes(internal), false, `the public API mentions ${internal}`);
+    }
+  });
+});

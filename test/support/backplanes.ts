@@ -1,0 +1,64 @@
+import * as ioredis from 'ioredis';
+import { resolveChatOptions } from '../../src/module/chat-options.resolve.js';
+import type { ChatTransport } from '../../src/transports/chat-transport.interface.js';
+import { MemoryHub } from '../../src/transports/memory/memory-hub.js';
+import { MemoryTransport } from '../../src/transports/memory/memory.transport.js';
+import type { RedisTransportOptions } from '../../src/transports/redis/redis-options.js';
+import { RedisTransport } from '../../src/transports/redis/redis.transport.js';
+import { RedisServer } from './redis-server.js';
+
+/**
+ * A backplane the contract suites run against: it makes the transports of several nodes that
+ * share it, as the module would make them.
+ */
+export interface Backplane {
+  readonly name: string;
+  /** Whether its state outlives a node that stops without detaching (a crash). */
+  readonly survivesCrashes: boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** A new node's transport; `redis` options apply to Redis backplanes only. */
+  transport(redis?: Partial<RedisTransportOptions>): ChatTransport;
+  /** Loses every stored state, as a Redis restarted empty does (Redis backplanes only). */
+  flush?(): Promise<void>;
+}
+
+/** Nodes in one process sharing a {@link MemoryHub}. */
+export function memoryBackplane(): Backplane {
+  let hub = new MemoryHub();
+  return {
+    name: 'memory',
+    survivesCrashes: false,
+    start: async () => {
+      hub = new MemoryHub();
+    },
+    stop: async () => undefined,
+    transport: () => new MemoryTransport(hub),
+  };
+}
+
+/** Nodes on one real `redis-server` of the test's own. */
+export function redisBackplane(): Backplane {
+  let server: RedisServer | undefined;
+  return {
+    name: 'Redis',
+    survivesCrashes: true,
+    start: async () => {
+      server = await RedisServer.start();
+    },
+    stop: async () => server?.stop(),
+    transport: (redis = {}) =>
+      new RedisTransport(
+        ioredis,
+        resolveChatOptions({
+          authenticate: () => null,
+          redis: { url: server!.url, options: { retryStrategy: () => 50 }, ...redis },
+        }).redis!,
+      ),
+    flush: async () => {
+      const client = server!.client();
+      await client.flushall();
+      client.disconnect();
+    },
+  };
+}
