@@ -82,7 +82,7 @@ async function main(): Promise<number> {
     for (const [name, scenario, systems] of SCENARIOS) {
       if (options.only && !options.only.includes(name)) continue;
       console.log(`run ${run}/${plan.runs}: ${name}`);
-      for (const spec of sessionOrder(systems, baseline)) {
+      for (const spec of sessionOrder(systems, baseline, run)) {
         const sessionStart = Date.now();
         try {
           await withLoadAccount(ctx, name, spec, () => scenario(ctx, spec));
@@ -121,13 +121,15 @@ async function main(): Promise<number> {
 }
 
 /**
- * The systems of one scenario in the order they run: the baseline's build right after ours, so
- * that the two see the same machine conditions.
+ * The systems of one scenario in the order they run: the baseline's build next to ours, so that
+ * the two see the same machine conditions, and first on every other run, so that neither build
+ * always takes the first session of a scenario (which runs measurably slower).
  */
-function sessionOrder(ids: SystemId[], baseline: Baseline | undefined): SystemSpec[] {
-  return ids.flatMap((id) =>
-    id === 'ours' && baseline ? [system(id), baseline.system] : [system(id)],
-  );
+function sessionOrder(ids: SystemId[], baseline: Baseline | undefined, run: number): SystemSpec[] {
+  return ids.flatMap((id) => {
+    if (id !== 'ours' || !baseline) return [system(id)];
+    return run % 2 === 1 ? [system(id), baseline.system] : [baseline.system, system(id)];
+  });
 }
 
 /**

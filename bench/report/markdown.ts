@@ -28,7 +28,7 @@ export interface ReportInput {
 export function renderMarkdown(input: ReportInput): string {
   const { environment: env, plan, results, baseline } = input;
   const order = baseline
-    ? 'ours, the baseline build, raw ws, socket.io'
+    ? 'ours and the baseline build, the baseline first on even runs, then raw ws, socket.io'
     : 'ours, raw ws, socket.io';
   const lines = [
     '# Benchmarks',
@@ -90,7 +90,7 @@ function renderBaselineSection(baseline: Baseline, comparisons: BaselineComparis
   return [
     '## Ours against the baseline',
     '',
-    `Every metric measured on both builds: ours (this checkout) and base, ${baseline.module} (\`${baseline.dir}\`), each session right after ours in the same run. The ratio divides the medians; ❌ marks a metric on which ours is more than ${limit} worse than base, in the direction that is better for it (higher for rates, lower for time, memory, CPU and delay). “Context” rows explain another row (which process was the limit) and are not judged. **${flagged} of ${judged.length} judged metrics are more than ${limit} worse.** Single runs on a shared machine move by 10–20 %: rerun a flagged metric with more \`--runs\` before believing it.`,
+    `Every metric measured on both builds: ours (this checkout) and base, ${baseline.module} (\`${baseline.dir}\`), each session next to ours in the same run, taking turns to go first. The ratio divides the medians; ❌ marks a metric on which ours is more than ${limit} worse than base, in the direction that is better for it (higher for rates, lower for time, memory, CPU and delay). “Context” rows explain another row (which process was the limit) and are not judged. **${flagged} of ${judged.length} judged metrics are more than ${limit} worse.** Single runs on a shared machine move by 10–20 %: rerun a flagged metric with more \`--runs\` before believing it.`,
     '',
     table(
       ['table', 'metric', 'better', 'ours', 'base', 'ours ÷ base', 'n', 'verdict'],
