@@ -1,13 +1,16 @@
 import type { ChatBroker } from './broker.interface.js';
+import type { HistoryStore } from './history-store.interface.js';
 import type { PresenceStore } from './presence-store.interface.js';
 
 /**
- * The cross-node seam: a broker that carries messages between nodes and a presence store that
- * knows who is connected where. `MemoryTransport` serves one process (or several modules in one
- * process); the `redis` option builds one on Redis. A transport of your own implements both
- * contracts and must pass the same guarantees.
+ * The cross-node seam: a broker that carries messages between nodes, a presence store that knows
+ * who is connected where, and a history store that keeps the streams clients recover from.
+ * `MemoryTransport` serves one process (or several modules in one process); the `redis` option
+ * builds one on Redis. A transport of your own implements the three contracts and must give the
+ * same guarantees (the contract suites in `test/` check them).
  */
 export interface ChatTransport {
   readonly broker: ChatBroker;
   readonly presence: PresenceStore;
+  readonly history: HistoryStore;
 }

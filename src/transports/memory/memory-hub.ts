@@ -1,9 +1,10 @@
 import type { BrokerNode } from '../broker.interface.js';
 import type { PresenceEntry, PresenceNode } from '../presence-store.interface.js';
+import { MemoryHistory } from './memory.history.js';
 
 /**
  * The nodes of one process that share a hub form a cluster: the in-memory broker carries messages
- * between them and the in-memory presence reads their registries. Each `MemoryTransport` gets a
+ * between them, the in-memory presence reads their registries, and they share one history. Each `MemoryTransport` gets a
  * hub of its own unless one is passed in, so by default a process is a cluster of one.
  */
 export class MemoryHub {
@@ -13,4 +14,6 @@ export class MemoryHub {
   readonly presenceNodes = new Map<string, PresenceNode>();
   /** @internal Entries a join pushed out, which their nodes are about to close. */
   readonly evicted = new WeakSet<PresenceEntry>();
+  /** @internal The streams of every node of the hub. */
+  readonly history = new MemoryHistory();
 }

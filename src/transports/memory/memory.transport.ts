@@ -1,5 +1,6 @@
 import type { ChatBroker } from '../broker.interface.js';
 import type { ChatTransport } from '../chat-transport.interface.js';
+import type { HistoryStore } from '../history-store.interface.js';
 import type { PresenceStore } from '../presence-store.interface.js';
 import { MemoryBroker } from './memory.broker.js';
 import { MemoryHub } from './memory-hub.js';
@@ -13,9 +14,11 @@ import { MemoryPresence } from './memory.presence.js';
 export class MemoryTransport implements ChatTransport {
   readonly broker: ChatBroker;
   readonly presence: PresenceStore;
+  readonly history: HistoryStore;
 
   constructor(hub = new MemoryHub()) {
     this.broker = new MemoryBroker(hub);
     this.presence = new MemoryPresence(hub);
+    this.history = hub.history;
   }
 }

@@ -77,3 +77,71 @@ return { added, redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now), evicted }
 export const LIVE_NODES = `${PRELUDE}
 return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
 `;
+
+/**
+ * The streams' scripts share this: the Redis time in milliseconds, the stream's position in its
+ * hash (`e`: epoch, `o`: last offset), and pushes in a list, oldest first, each as
+ * `<offset>:<stored at>:<data>`. A stream without a position is started with the epoch the caller
+ * proposes, and any list left from an earlier epoch is dropped.
+ * KEYS: position hash, push list. ARGV[1]: proposed epoch, ARGV[2]: size, ARGV[3]: ttl ms,
+ * ARGV[4]: position lifetime ms.
+ */
+const STREAM_PRELUDE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local size = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local epoch = redis.call('HGET', KEYS[1], 'e')
+local head = tonumber(redis.call('HGET', KEYS[1], 'o') or '0')
+if not epoch then
+  epoch = ARGV[1]
+  head = 0
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
+  redis.call('DEL', KEYS[2])
+end
+local function storedAt(entry)
+  return tonumber(string.match(entry, '^%d+:(%d+):'))
+end
+local function expireOld()
+  while true do
+    local oldest = redis.call('LINDEX', KEYS[2], 0)
+    if not oldest or storedAt(oldest) > now - ttl then return end
+    redis.call('LPOP', KEYS[2])
+  end
+end
+redis.call('PEXPIRE', KEYS[1], math.max(ttl, tonumber(ARGV[4])))
+`;
+
+/** Appends ARGV[5] as the next push. Returns { epoch, offset }. */
+export const STREAM_APPEND = `${STREAM_PRELUDE}
+head = redis.call('HINCRBY', KEYS[1], 'o', 1)
+redis.call('RPUSH', KEYS[2], head .. ':' .. now .. ':' .. ARGV[5])
+redis.call('LTRIM', KEYS[2], -size, -1)
+expireOld()
+redis.call('PEXPIRE', KEYS[2], ttl)
+return { epoch, head }
+`;
+
+/** Returns { epoch, offset } of the stream. */
+export const STREAM_POSITION = `${STREAM_PRELUDE}
+return { epoch, head }
+`;
+
+/**
+ * ARGV[5]: epoch, ARGV[6]: offset of the reader. Returns { 1, epoch, head, pushes after the
+ * offset… } when the stream still holds everything after it, else { 0, epoch, head }.
+ */
+export const STREAM_READ = `${STREAM_PRELUDE}
+local since = tonumber(ARGV[6])
+if epoch ~= ARGV[5] or since > head then return { 0, epoch, head } end
+if since == head then return { 1, epoch, head } end
+expireOld()
+local kept = redis.call('LLEN', KEYS[2])
+local first = head - kept + 1
+if kept == 0 or since + 1 < first then return { 0, epoch, head } end
+local result = redis.call('LRANGE', KEYS[2], since + 1 - first, -1)
+table.insert(result, 1, head)
+table.insert(result, 1, epoch)
+table.insert(result, 1, 1)
+return result
+`;
