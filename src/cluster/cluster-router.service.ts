@@ -32,6 +32,8 @@ export interface ClusterCount extends DeliveryCount {
 }
 
 interface QueuedSend {
+  /** When it was handed to the router (performance.now()): it resolves by then + the timeout. */
+  queuedAt: number;
   target: DeliveryTarget;
   frame?: string;
   close?: CloseAction;
@@ -106,6 +108,7 @@ export class ClusterRouterService
     if (!this.transport.broker.distributed) return result;
     return new Promise((resolve) => {
       this.queue.push({
+        queuedAt: performance.now(),
         target,
         ...('frame' in action ? { frame: action.frame.toString() } : { close: action.close }),
         result,
@@ -197,18 +200,16 @@ export class ClusterRouterService
   }
 
   private async route(batch: QueuedSend[]): Promise<void> {
+    // Every send resolves within the timeout of when it was queued, whatever it waited for: a
+    // batch ahead of it, the lookup, the receipts.
+    const deadline = batch[0].queuedAt + this.timeoutMs;
     const users = new Set<string>();
     for (const { target } of batch) {
       if ('users' in target) for (const user of target.users) users.add(user);
     }
     let located: Map<string, string[]>;
     try {
-      const lookup = this.transport.presence.locate([...users]);
-      lookup.catch(() => undefined);
-      if (!(await settlesWithin(lookup, this.timeoutMs))) {
-        throw new Error('presence lookup timed out');
-      }
-      located = await lookup;
+      located = users.size === 0 ? new Map() : await this.locate([...users], deadline);
     } catch {
       increment(this.stats.clusterErrors, 'lookup');
       for (const send of batch) {
@@ -262,9 +263,22 @@ export class ClusterRouterService
         () => this.published(broadcasts, 0, 'backplane_unavailable'),
       );
     }
-    setTimeout(() => {
-      for (const id of started) this.giveUp(id, 'node_unreachable');
-    }, this.timeoutMs).unref();
+    setTimeout(
+      () => {
+        for (const id of started) this.giveUp(id, 'node_unreachable');
+      },
+      Math.max(0, deadline - performance.now()),
+    ).unref();
+  }
+
+  /** Where the users' connections are, or a rejection once `deadline` has passed. */
+  private async locate(users: string[], deadline: number): Promise<Map<string, string[]>> {
+    const lookup = this.transport.presence.locate(users);
+    lookup.catch(() => undefined);
+    if (!(await settlesWithin(lookup, Math.max(0, deadline - performance.now())))) {
+      throw new Error('presence lookup timed out');
+    }
+    return lookup;
   }
 
   /** Splits a send into one item per node other than this one, or 'all' for a broadcast. */

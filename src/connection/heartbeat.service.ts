@@ -29,6 +29,8 @@ const MAX_GAP_MS = 20;
 @Injectable()
 export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
+  /** The pause before the next slice of a sweep in progress. */
+  private sliceTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
 
   constructor(
@@ -44,7 +46,9 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
+    clearTimeout(this.sliceTimer);
     this.timer = undefined;
+    this.sweeping = false;
   }
 
   private sweep(): void {
@@ -63,7 +67,8 @@ export class HeartbeatService implements OnApplicationBootstrap, OnModuleDestroy
       for (const connection of pending) {
         this.check(connection, now, deadline);
         if (++checked === SLICE_SIZE) {
-          setTimeout(slice, gapMs).unref();
+          this.sliceTimer = setTimeout(slice, gapMs);
+          this.sliceTimer.unref();
           return;
         }
       }

@@ -33,7 +33,8 @@ export interface DeliveryCount {
  * Bursts are coalesced (`coalesceWrites`). The first frame a socket gets is written at once, so
  * a lone message waits for nothing; if more follow before the event-loop turn ends, the socket is
  * corked and they leave together in one `writev` when the turn ends, or sooner once the oldest
- * has been held `maxHoldMs`. One system call per socket per batch instead of one per message is
+ * has been held `maxHoldMs` (the clock is read every 64 writes, so a turn with fewer writes holds
+ * them to its end). One system call per socket per batch instead of one per message is
  * what lets a burst go faster than a plain `ws.send` loop.
  */
 @Injectable()

@@ -215,8 +215,9 @@ export interface ChatModuleOptions {
    */
   nodeId?: string;
   /**
-   * How long a send waits for the other nodes that hold recipients to answer; past it, the send
-   * resolves with what it has and `incomplete: 'node_unreachable'`.
+   * How long a send waits for the cluster, from the call: the presence lookup and the other
+   * nodes' receipts together. Past it, the send resolves with what it has and `incomplete`
+   * (`'backplane_unavailable'` if the lookup did not answer, else `'node_unreachable'`).
    * @default 3000
    */
   clusterTimeoutMs?: number;
