@@ -6,6 +6,7 @@ import { startChatApp, type TestApp } from './support/chat-app.js';
 import { RedisServer } from './support/redis-server.js';
 import { TestClient } from './support/test-client.js';
 import { waitFor, within } from './support/wait.js';
+import { counts } from './support/send-counts.js';
 
 interface Backplane {
   name: string;
@@ -69,11 +70,14 @@ for (const backplane of [memory(), redis()]) {
     it('send() on one node reaches the user on another, and reports it', async () => {
       const bob = await TestClient.connectAndWelcome(b.wsUrl('bob'));
       await waitFor(() => a.messaging.isOnline('bob'));
-      assert.deepEqual(await a.messaging.send('bob', { hi: 1 }), { delivered: 1, dropped: 0 });
+      assert.deepEqual(counts(await a.messaging.send('bob', { hi: 1 })), {
+        delivered: 1,
+        dropped: 0,
+      });
       assert.deepEqual((await bob.next('message')).data, { hi: 1 });
       await bob.close();
       await waitFor(async () => !(await a.messaging.isOnline('bob')));
-      assert.deepEqual(await a.messaging.send('bob', 'late'), { delivered: 0, dropped: 0 });
+      assert.deepEqual(counts(await a.messaging.send('bob', 'late')), { delivered: 0, dropped: 0 });
     });
 
     it('reaches every device of a user once, wherever they are, with no duplicate', async () => {
@@ -81,9 +85,12 @@ for (const backplane of [memory(), redis()]) {
       const onB = await TestClient.connectAndWelcome(b.wsUrl('dana'));
       await waitFor(async () => (await c.messaging.connectionCount('dana')) === 2);
       for (let i = 0; i < 10; i++) {
-        assert.deepEqual(await c.messaging.send('dana', i), { delivered: 2, dropped: 0 });
+        assert.deepEqual(counts(await c.messaging.send('dana', i)), { delivered: 2, dropped: 0 });
       }
-      assert.deepEqual(await a.messaging.send('dana', 'from a'), { delivered: 2, dropped: 0 });
+      assert.deepEqual(counts(await a.messaging.send('dana', 'from a')), {
+        delivered: 2,
+        dropped: 0,
+      });
       for (const device of [onA, onB]) {
         await settled(device);
         assert.deepEqual(
@@ -101,10 +108,13 @@ for (const backplane of [memory(), redis()]) {
       await waitFor(async () => (await a.messaging.onlineUsers()).length === 3);
       assert.deepEqual((await b.messaging.onlineUsers()).sort(), ['xia', 'yan', 'zoe']);
 
-      assert.deepEqual(await a.messaging.sendMany(['xia', 'yan', 'zoe', 'nobody'], 'all three'), {
-        delivered: 3,
-        dropped: 0,
-      });
+      assert.deepEqual(
+        counts(await a.messaging.sendMany(['xia', 'yan', 'zoe', 'nobody'], 'all three')),
+        {
+          delivered: 3,
+          dropped: 0,
+        },
+      );
       assert.deepEqual(await a.messaging.sendToConnection(z.connectionId, 'only zoe'), {
         delivered: 1,
         dropped: 0,
@@ -149,7 +159,7 @@ for (const backplane of [memory(), redis()]) {
       const third = await TestClient.connectAndWelcome(c.wsUrl('lim'));
       assert.equal((await first.closed).code, CloseCode.Replaced);
       await waitFor(async () => (await a.messaging.connectionCount('lim')) === 2);
-      assert.deepEqual(await a.messaging.send('lim', 'two'), { delivered: 2, dropped: 0 });
+      assert.deepEqual(counts(await a.messaging.send('lim', 'two')), { delivered: 2, dropped: 0 });
       assert.equal(second.socket.readyState, WebSocket.OPEN);
       await Promise.all([second.close(), third.close()]);
     });
@@ -172,7 +182,7 @@ for (const backplane of [memory(), redis()]) {
       await extra.close();
       assert.equal((await client.closed).code, CloseCode.GoingAway);
       assert.equal(await a.messaging.isOnline('leaver'), false);
-      assert.deepEqual(await a.messaging.send('leaver', 'x'), { delivered: 0, dropped: 0 });
+      assert.deepEqual(counts(await a.messaging.send('leaver', 'x')), { delivered: 0, dropped: 0 });
     });
   });
 }
@@ -200,7 +210,7 @@ describe("cluster on Redis with connectionsPerUser 'single'", () => {
     const onB = await TestClient.connectAndWelcome(b.wsUrl('rita'));
     assert.equal((await onA.closed).code, CloseCode.Replaced);
     await waitFor(async () => (await a.messaging.connectionCount('rita')) === 1);
-    assert.deepEqual(await a.messaging.send('rita', 'x'), { delivered: 1, dropped: 0 });
+    assert.deepEqual(counts(await a.messaging.send('rita', 'x')), { delivered: 1, dropped: 0 });
     assert.equal((await onB.next('message')).data, 'x');
     await onB.close();
   });
@@ -227,7 +237,7 @@ describe("cluster on Redis with connectionsPerUser 'single'", () => {
       for (const client of clients) {
         if (client !== survivors[0]) assert.equal((await client.closed).code, CloseCode.Replaced);
       }
-      assert.deepEqual(await a.messaging.send(user, round), { delivered: 1, dropped: 0 });
+      assert.deepEqual(counts(await a.messaging.send(user, round)), { delivered: 1, dropped: 0 });
       assert.equal((await survivors[0].next('message')).data, round);
       await survivors[0].close();
     }
@@ -253,7 +263,10 @@ describe("cluster on Redis with connectionsPerUser 'single'", () => {
       publisher.disconnect();
     }
     await waitFor(() => a.messaging.isOnline('sturdy'));
-    assert.deepEqual(await a.messaging.send('sturdy', 'fine'), { delivered: 1, dropped: 0 });
+    assert.deepEqual(counts(await a.messaging.send('sturdy', 'fine')), {
+      delivered: 1,
+      dropped: 0,
+    });
     assert.equal((await bob.next('message')).data, 'fine');
     await bob.close();
   });
@@ -267,7 +280,10 @@ describe("cluster on Redis with connectionsPerUser 'single'", () => {
       };
       const before = await publishes();
       for (let i = 0; i < 20; i++) {
-        assert.deepEqual(await a.messaging.send(`offline-${i}`, i), { delivered: 0, dropped: 0 });
+        assert.deepEqual(counts(await a.messaging.send(`offline-${i}`, i)), {
+          delivered: 0,
+          dropped: 0,
+        });
       }
       assert.equal(await publishes(), before);
     } finally {
@@ -339,13 +355,13 @@ describe('cluster on Redis: outages', () => {
     await backplane.server().stop();
 
     const started = Date.now();
-    assert.deepEqual(await a.messaging.send('lou', 'still here'), {
+    assert.deepEqual(counts(await a.messaging.send('lou', 'still here')), {
       delivered: 1,
       dropped: 0,
       incomplete: 'backplane_unavailable',
     });
     assert.equal((await local.next('message')).data, 'still here');
-    assert.deepEqual(await a.messaging.send('rey', 'lost'), {
+    assert.deepEqual(counts(await a.messaging.send('rey', 'lost')), {
       delivered: 0,
       dropped: 0,
       incomplete: 'backplane_unavailable',
@@ -358,10 +374,32 @@ describe('cluster on Redis: outages', () => {
       async () => (await a.messaging.isOnline('rey')) && (await b.messaging.isOnline('lou')),
       { timeoutMs: 15_000, what: 'presence to be restored' },
     );
-    assert.deepEqual(await a.messaging.send('rey', 'back'), { delivered: 1, dropped: 0 });
+    const volatile = { volatile: true };
+    assert.deepEqual(counts(await a.messaging.send('rey', 'back', volatile)), {
+      delivered: 1,
+      dropped: 0,
+    });
     assert.equal((await remote.next('message')).data, 'back');
     assert.equal(local.socket.readyState, WebSocket.OPEN, 'no client had to reconnect');
-    await Promise.all([local.close(), remote.close()]);
+
+    // The streams were lost with Redis: the first stored push of the new epoch closes rey's
+    // connection with 4010, and its old position is answered recovered: false.
+    const before = remote.frames[0].data;
+    const stored = await a.messaging.send('rey', 'new epoch');
+    assert.notEqual(stored.epoch, before.epoch);
+    assert.equal((await remote.closed).code, CloseCode.Resync);
+    const again = await TestClient.connectAndWelcome(
+      `${b.wsUrl('rey')}&since=${before.offset}&epoch=${before.epoch}`,
+    );
+    assert.deepEqual(again.frames[0].data, {
+      user: 'rey',
+      connectionId: again.connectionId,
+      heartbeatIntervalMs: 25_000,
+      epoch: stored.epoch,
+      offset: 1,
+      recovered: false,
+    });
+    await Promise.all([local.close(), again.close()]);
   });
 
   it('refuses to start when Redis cannot be reached, and says where it tried', async () => {

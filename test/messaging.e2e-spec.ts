@@ -4,6 +4,7 @@ import type { ConnectionEvent, IncomingFrame } from '../src/index.js';
 import { startChatApp, type TestApp } from './support/chat-app.js';
 import { TestClient } from './support/test-client.js';
 import { waitFor } from './support/wait.js';
+import { counts } from './support/send-counts.js';
 
 describe('MessagingService', () => {
   let chat: TestApp;
@@ -34,7 +35,9 @@ describe('MessagingService', () => {
 
     const result = await chat.messaging.send('sam', { text: 'hello', n: 1 });
 
-    assert.deepEqual(result, { delivered: 2, dropped: 0 });
+    // Stored in sam's stream (history is on by default): the result names its position.
+    assert.deepEqual(result, { delivered: 2, dropped: 0, offset: 1, epoch: result.epoch });
+    assert.equal(phone.frames[0].data.epoch, result.epoch);
     assert.deepEqual((await phone.next('message')).data, { text: 'hello', n: 1 });
     assert.deepEqual((await laptop.next('message')).data, { text: 'hello', n: 1 });
     await other.close();
@@ -42,8 +45,14 @@ describe('MessagingService', () => {
     await Promise.all([phone.close(), laptop.close()]);
   });
 
-  it('send() to an offline user resolves with delivered 0', async () => {
-    assert.deepEqual(await chat.messaging.send('nobody', 'hi'), { delivered: 0, dropped: 0 });
+  it('send() to an offline user resolves with delivered 0, and stores the push', async () => {
+    const result = await chat.messaging.send('nobody', 'hi');
+    assert.deepEqual(counts(result), { delivered: 0, dropped: 0 });
+    assert.equal(result.offset, 1);
+    assert.deepEqual(counts(await chat.messaging.send('nobody', 'hi', { volatile: true })), {
+      delivered: 0,
+      dropped: 0,
+    });
   });
 
   it('send() rejects a payload that has no JSON form, with a TypeError', async () => {
@@ -61,7 +70,11 @@ describe('MessagingService', () => {
 
     const result = await chat.messaging.sendMany(['ann', 'ben', 'ann', 'offline'], 'news');
 
-    assert.deepEqual(result, { delivered: 2, dropped: 0 });
+    assert.deepEqual(result, {
+      delivered: 2,
+      dropped: 0,
+      offsets: { ann: 1, ben: 1, offline: 1 },
+    });
     assert.equal((await a.next('message')).data, 'news');
     assert.equal((await b.next('message')).data, 'news');
     // A heartbeat round trip on each socket proves nothing else was queued before it.

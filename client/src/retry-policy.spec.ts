@@ -10,7 +10,7 @@ describe('retry policy', () => {
   });
 
   it("follows the server's close-code table", () => {
-    const retried = [1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 4001, 4008, 4999];
+    const retried = [1000, 1001, 1005, 1006, 1011, 1012, 1013, 1014, 4001, 4008, 4010, 4999];
     const final = [1002, 1003, 1007, 1009, 1010, 4000, 4003];
     assert.deepEqual(
       retried.map(afterClose),

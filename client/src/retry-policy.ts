@@ -62,6 +62,10 @@ export const CLOSE_RULES: Readonly<Record<CloseCodeValue, CloseRule>> = {
     after: 'retry',
     why: 'slow consumer: the backlog is gone on reconnect',
   },
+  [CloseCode.Resync]: {
+    after: 'retry',
+    why: 'the stream fell out of step: reconnect with the position to recover',
+  },
 };
 
 function codesWhere(after: AfterClose): ReadonlyMap<number, string> {

@@ -19,6 +19,8 @@ export interface DeliverItem {
   id: number;
   /** The complete wire frame to push, serialized once by the sender. */
   frame?: string;
+  /** For a stored push: `[stream, epoch, offset]`. */
+  stamp?: [stream: string, epoch: string, offset: number];
   /** Close the connections instead of pushing. */
   close?: CloseAction;
   /** Deliver to every local connection of these users. */
@@ -60,6 +62,7 @@ function isDeliverItem(value: unknown): value is DeliverItem {
   return (
     typeof item.id === 'number' &&
     (item.frame === undefined || typeof item.frame === 'string') &&
+    (item.stamp === undefined || isStamp(item.stamp)) &&
     (item.close === undefined || isCloseAction(item.close)) &&
     (item.users === undefined || isStringArray(item.users)) &&
     (item.connectionIds === undefined || isStringArray(item.connectionIds)) &&
@@ -73,6 +76,16 @@ function isCloseAction(value: unknown): value is CloseAction {
   return (
     (reason === 'kicked' || reason === 'replaced') &&
     (message === undefined || typeof message === 'string')
+  );
+}
+
+function isStamp(value: unknown): value is DeliverItem['stamp'] {
+  return (
+    Array.isArray(value) &&
+    value.length === 3 &&
+    typeof value[0] === 'string' &&
+    typeof value[1] === 'string' &&
+    Number.isSafeInteger(value[2])
   );
 }
 

@@ -29,6 +29,8 @@ export class ClusterPresenceService
 {
   private readonly logger = new Logger(ClusterPresenceService.name);
   private subscription: Subscription | undefined;
+  /** Each connection's join, settled once it is in the presence (or failed to get there). */
+  private readonly joins = new WeakMap<ChatConnection, Promise<void>>();
   readonly nodeId: string;
 
   constructor(
@@ -77,8 +79,16 @@ export class ClusterPresenceService
     for (const id of connectionIds) this.replace(id);
   }
 
+  /**
+   * Settles once the connection's join reached the presence store, or failed to: from then on, a
+   * send anywhere in the cluster that locates its user finds it. It never rejects.
+   */
+  joined(connection: ChatConnection): Promise<void> {
+    return this.joins.get(connection) ?? Promise.resolve();
+  }
+
   private join(connection: ChatConnection, rejoin: boolean): void {
-    this.transport.presence
+    const joined = this.transport.presence
       .join(connection, this.options.maxConnectionsPerUser, rejoin)
       .then(
         ({ since, evicted }) => {
@@ -90,6 +100,7 @@ export class ClusterPresenceService
       .catch((err: unknown) =>
         this.logger.error(`Eviction failed: ${(err as Error)?.stack ?? String(err)}`),
       );
+    this.joins.set(connection, joined);
   }
 
   private presenceFailed(what: string, err: unknown): void {

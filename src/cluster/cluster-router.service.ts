@@ -36,6 +36,7 @@ interface QueuedSend {
   queuedAt: number;
   target: DeliveryTarget;
   frame?: string;
+  stamp?: DeliverItem['stamp'];
   close?: CloseAction;
   result: ClusterCount;
   resolve: () => void;
@@ -110,7 +111,12 @@ export class ClusterRouterService
       this.queue.push({
         queuedAt: performance.now(),
         target,
-        ...('frame' in action ? { frame: action.frame.toString() } : { close: action.close }),
+        ...('frame' in action
+          ? {
+              frame: action.frame.toString(),
+              stamp: action.stamp && [action.stamp.stream, action.stamp.epoch, action.stamp.offset],
+            }
+          : { close: action.close }),
         result,
         resolve: () => resolve(result),
       });
@@ -141,7 +147,7 @@ export class ClusterRouterService
   /** Applies another node's requests to the connections here, and answers. */
   private apply(from: string, items: DeliverItem[]): void {
     const receipts = items.map(
-      ({ id, frame, close, users, connectionIds, all }): DeliveryReceipt => {
+      ({ id, frame, stamp, close, users, connectionIds, all }): DeliveryReceipt => {
         const target: DeliveryTarget = all
           ? { all }
           : connectionIds
@@ -150,7 +156,10 @@ export class ClusterRouterService
         const action: DeliveryAction | undefined = close
           ? { close }
           : frame !== undefined
-            ? { frame: Buffer.from(frame) }
+            ? {
+                frame: Buffer.from(frame),
+                stamp: stamp && { stream: stamp[0], epoch: stamp[1], offset: stamp[2] },
+              }
             : undefined;
         if (!action) return [id, 0, 0];
         const { delivered, dropped } = this.local.deliver(target, action);
@@ -226,7 +235,7 @@ export class ClusterRouterService
       const id = ++this.nextId;
       const items = this.itemsPerNode(id, send, located);
       if (items === 'all') {
-        broadcasts.push({ id, frame: send.frame, close: send.close, all: true });
+        broadcasts.push({ id, frame: send.frame, stamp: send.stamp, close: send.close, all: true });
       } else if (items.size === 0) {
         send.resolve();
         continue;
@@ -284,7 +293,7 @@ export class ClusterRouterService
   /** Splits a send into one item per node other than this one, or 'all' for a broadcast. */
   private itemsPerNode(
     id: number,
-    { target, frame, close }: QueuedSend,
+    { target, frame, stamp, close }: QueuedSend,
     located: Map<string, string[]>,
   ): Map<string, DeliverItem> | 'all' {
     if ('all' in target) return 'all';
@@ -292,7 +301,7 @@ export class ClusterRouterService
     const add = (node: string, field: 'users' | 'connectionIds', value: string): void => {
       if (node === this.nodeId) return;
       let item = items.get(node);
-      if (!item) items.set(node, (item = { id, frame, close, [field]: [] }));
+      if (!item) items.set(node, (item = { id, frame, stamp, close, [field]: [] }));
       const list = item[field]!;
       if (list[list.length - 1] !== value) list.push(value);
     };

@@ -29,6 +29,14 @@ export class ChatStatsService {
   readonly sendIncomplete = new Map<string, number>();
   droppedMessages = 0;
   droppedBytes = 0;
+  /** Pushes appended to a stream. */
+  storedPushes = 0;
+  /** Reconnects that asked to recover, by outcome: `recovered`, `not_recovered`. */
+  readonly recoveries = new Map<string, number>();
+  /** Stored pushes written again from the history: recoveries and gap fills. */
+  replayedPushes = 0;
+  /** Gaps found in a connection's stream and filled from the history (or not: then a resync). */
+  gapFills = 0;
   readonly handshakeRefusals = new Map<number, number>();
   readonly clusterErrors = new Map<ClusterOperation, number>();
   /** Set by the metrics service: called with each heartbeat sweep's duration in seconds. */

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { BucketState } from '../common/token-bucket.js';
 import type { PresenceEntry } from '../transports/presence-store.interface.js';
+import type { HeldFrame, StreamCursor } from './held-frame.js';
 
 /** A live connection as the application sees it (`ClientRegistryService`). */
 export interface ConnectionInfo {
@@ -31,6 +32,14 @@ export class ChatConnection implements ConnectionInfo, PresenceEntry, BucketStat
   lastWriteBatch = 0;
   /** The outbound batch in which the socket was last corked. */
   lastCorkBatch = 0;
+  /**
+   * Frames that wait for the connection to go live: before its welcome, and while a gap in its
+   * stream is being filled. Undefined while live.
+   */
+  held: HeldFrame[] | undefined = undefined;
+  heldBytes = 0;
+  /** Where the connection stands in its user's stream; undefined without history, or unknown. */
+  cursor: StreamCursor | undefined = undefined;
 
   constructor(
     readonly id: string,

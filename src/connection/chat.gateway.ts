@@ -8,7 +8,6 @@ import { ThrottledLog } from '../common/throttled-log.js';
 import { CHAT_OPTIONS } from '../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { welcomeText } from '../protocol/frames.js';
 import { ChatConnection, connectionOf } from './chat-connection.js';
 import { CHAT_GATEWAY_FLAG, isChatServer } from './chat-ws.adapter.js';
 import { ClientRegistryService } from './client-registry.service.js';
@@ -17,11 +16,11 @@ import { HandshakeLimitsService } from './handshake/handshake-limits.service.js'
 import { InboundRatePolicy } from './inbound-rate.policy.js';
 import { InboundService } from './inbound.service.js';
 import { LifecycleService } from './lifecycle.service.js';
-import { OutboundService } from './outbound.service.js';
+import { SESSION_OPENER, type SessionOpener } from './session-opener.js';
 
 /**
- * The WebSocket endpoint: it turns each admitted socket into a registered connection, welcomes
- * it, and hands its frames to the inbound path.
+ * The WebSocket endpoint: it turns each admitted socket into a registered connection, hands it to
+ * the session opener (which welcomes it), and hands its frames to the inbound path.
  *
  * Inbound frames are read straight from the `ws` socket (one listener per connection) instead of
  * through `@SubscribeMessage`: Nest's per-frame dispatch costs several times more CPU and memory
@@ -50,12 +49,12 @@ export class ChatGateway implements OnApplicationBootstrap {
   constructor(
     @Inject(CHAT_OPTIONS) private readonly options: ResolvedChatOptions,
     private readonly registry: ClientRegistryService,
-    private readonly outbound: OutboundService,
     private readonly handshake: HandshakeService,
     private readonly limits: HandshakeLimitsService,
     private readonly lifecycle: LifecycleService,
     private readonly rate: InboundRatePolicy,
     inbound: InboundService,
+    @Inject(SESSION_OPENER) private readonly sessions: SessionOpener,
   ) {
     // The listeners need both the gateway and, as `this`, the socket that fired.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
@@ -106,8 +105,8 @@ export class ChatGateway implements OnApplicationBootstrap {
     // First of all: a socket error with no listener would be thrown, and kill the process.
     socket.on('error', this.listeners.error);
     try {
-      const principal = this.handshake.takePrincipal(request);
-      if (!principal) {
+      const admission = this.handshake.takeAdmission(request);
+      if (!admission) {
         // Only reachable if something upgraded the request without going through the handshake.
         socket.close(CloseCode.InternalError, 'not admitted');
         return;
@@ -116,6 +115,7 @@ export class ChatGateway implements OnApplicationBootstrap {
         socket.close(CloseCode.GoingAway, 'server shutting down');
         return;
       }
+      const { principal, recovery } = admission;
       const connection = new ChatConnection(
         connectionId(this.options.nodeId, ++this.sequence),
         principal.user,
@@ -132,16 +132,7 @@ export class ChatGateway implements OnApplicationBootstrap {
       // The gateway listens for the close itself; ChatWsAdapter skips Nest's per-socket hook.
       socket.on('close', listeners.close);
       this.registry.register(connection);
-      this.outbound.write(
-        connection,
-        Buffer.from(
-          welcomeText({
-            user: connection.user,
-            connectionId: connection.id,
-            heartbeatIntervalMs: this.options.heartbeat.intervalMs,
-          }),
-        ),
-      );
+      this.sessions.open(connection, recovery);
     } catch (err) {
       this.logger.error(`Could not set up a connection: ${(err as Error)?.stack ?? String(err)}`);
       socket.terminate();

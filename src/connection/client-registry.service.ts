@@ -165,6 +165,7 @@ const CLOSE_FRAMES: Partial<Record<DisconnectReason, [code: number, reason: stri
   rate_limited: [CloseCode.PolicyViolation, 'rate limit exceeded'],
   token_expired: [CloseCode.TokenExpired, 'credentials expired'],
   kicked: [CloseCode.Kicked, 'disconnected by the server'],
+  resync: [CloseCode.Resync, 'stream out of step: reconnect with your position'],
 };
 
 /** Closes the socket the way `reason` calls for and returns the close code it sent, if any. */

@@ -25,6 +25,11 @@ export type DisconnectReason =
   | 'token_expired'
   /** The application ended the session with `MessagingService.disconnect` (close code 4003). */
   | 'kicked'
+  /**
+   * The connection's stream could not be kept without a gap (close code 4010): the client
+   * reconnects with its position and recovers.
+   */
+  | 'resync'
   /** The socket failed: a protocol violation, an oversized or invalid frame, a network error. */
   | 'error';
 

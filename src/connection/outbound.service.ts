@@ -5,6 +5,7 @@ import { CHAT_OPTIONS } from '../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
 import type { ChatConnection } from './chat-connection.js';
 import { ClientRegistryService } from './client-registry.service.js';
+import type { HeldFrame } from './held-frame.js';
 import { tcpSocketOf } from './ws-socket.js';
 
 const TEXT_FRAME = { binary: false } as const;
@@ -70,6 +71,7 @@ export class OutboundService {
    *   if the socket is already closing.
    */
   write(connection: ChatConnection, frame: Buffer): WriteResult {
+    if (connection.held) return this.keep(connection, { frame });
     const { socket } = connection;
     if (socket.readyState !== OPEN) return 'closed';
     if (socket.bufferedAmount >= this.highWaterMark) {
@@ -96,6 +98,34 @@ export class OutboundService {
       else if (outcome === 'dropped') result.dropped++;
     }
     return result;
+  }
+
+  /**
+   * Keeps every frame for the connection from now on, instead of writing it, until
+   * {@link release}: while its welcome is being prepared, and while a gap in its stream is filled.
+   */
+  hold(connection: ChatConnection): void {
+    connection.held ??= [];
+  }
+
+  /**
+   * Keeps a frame for a held connection. What it keeps is bounded by the high-water mark too: past
+   * it, the connection ends (a positioned one with 4010, so that it recovers on reconnect).
+   */
+  keep(connection: ChatConnection, held: HeldFrame): WriteResult {
+    connection.held!.push(held);
+    connection.heldBytes += held.frame.length;
+    if (connection.heldBytes <= this.highWaterMark) return 'queued';
+    this.registry.end(connection, connection.cursor ? 'resync' : 'slow_consumer');
+    return 'dropped';
+  }
+
+  /** Stops holding, and hands back what was held, oldest first, for the caller to write. */
+  release(connection: ChatConnection): HeldFrame[] {
+    const held = connection.held ?? [];
+    connection.held = undefined;
+    connection.heldBytes = 0;
+    return held;
   }
 
   /** Before a write: corks the socket if it was already written to in this batch. */

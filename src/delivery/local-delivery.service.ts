@@ -3,17 +3,21 @@ import type { DeliveryTarget } from '../cluster/cluster-message.js';
 import type { DeliveryAction, LocalDeliverer } from '../cluster/local-deliverer.js';
 import type { ChatConnection } from '../connection/chat-connection.js';
 import { ClientRegistryService } from '../connection/client-registry.service.js';
+import type { StreamStamp } from '../connection/held-frame.js';
 import { OutboundService, type DeliveryCount } from '../connection/outbound.service.js';
+import { StreamDeliveryService } from './streams/stream-delivery.service.js';
 
 /**
  * @internal The one way anything reaches this node's connections: a local send, and another
- * node's request that the router applies. It counts what it did for the send result.
+ * node's request that the router applies. Stored pushes go through each connection's stream
+ * cursor. It counts what it did for the send result.
  */
 @Injectable()
 export class LocalDeliveryService implements LocalDeliverer {
   constructor(
     private readonly registry: ClientRegistryService,
     private readonly outbound: OutboundService,
+    private readonly streams: StreamDeliveryService,
   ) {}
 
   deliver(target: DeliveryTarget, action: DeliveryAction): DeliveryCount {
@@ -23,14 +27,28 @@ export class LocalDeliveryService implements LocalDeliverer {
       result.delivered = this.registry.endAll(this.connections(target), reason, message);
       return result;
     }
+    const { frame, stamp } = action;
     if ('users' in target) {
       // The common case, written out so that a send to one user builds no array.
-      for (const user of target.users) {
-        this.outbound.writeAll(this.registry.of(user), action.frame, result);
-      }
+      for (const user of target.users) this.write(this.registry.of(user), frame, stamp, result);
       return result;
     }
-    return this.outbound.writeAll(this.connections(target), action.frame, result);
+    return this.write(this.connections(target), frame, stamp, result);
+  }
+
+  private write(
+    connections: Iterable<ChatConnection>,
+    frame: Buffer,
+    stamp: StreamStamp | undefined,
+    result: DeliveryCount,
+  ): DeliveryCount {
+    if (!stamp) return this.outbound.writeAll(connections, frame, result);
+    for (const connection of connections) {
+      const outcome = this.streams.deliver(connection, stamp, frame);
+      if (outcome === 'queued') result.delivered++;
+      else if (outcome === 'dropped') result.dropped++;
+    }
+    return result;
   }
 
   private connections(target: DeliveryTarget): Iterable<ChatConnection> {

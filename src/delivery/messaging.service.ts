@@ -7,16 +7,26 @@ import { ChatStatsService } from '../common/chat-stats.service.js';
 import { ChatEventsService } from '../connection/chat-events.service.js';
 import { ClientRegistryService } from '../connection/client-registry.service.js';
 import type { ConnectionEvent, IncomingFrame } from '../connection/connection-event.js';
-import { CHAT_TRANSPORT } from '../options/chat.tokens.js';
+import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../options/chat.tokens.js';
+import type { ResolvedChatOptions } from '../options/resolved-options.js';
+import { messageText, pushHead, storedPushText } from '../protocol/frames.js';
 import type { ChatTransport } from '../transports/chat-transport.interface.js';
+import type { HistoryLimits } from '../transports/history-store.interface.js';
 import { LocalDeliveryService } from './local-delivery.service.js';
-import { messageFrame } from './message-frame.js';
-import type { DisconnectResult, SendResult } from './send-result.js';
+import { payloadJson } from './payload-json.js';
+import type { DisconnectResult, SendOptions, SendResult } from './send-result.js';
+import { userStream } from './streams/stream-names.js';
 
 /**
  * Pushes messages to users, for any part of the application. A push reaches the client as
  * `{"event":"message","data":<payload>}` on every live connection of the user, on this process
  * or, in a cluster, on whichever nodes hold the user.
+ *
+ * With history (the default), `send` and `sendMany` store each push in the user's stream first:
+ * it gets the next offset (`{"event":"message","data":…,"offset":n}`), a client that reconnects
+ * with its position gets what it missed, and a push to an offline user waits for it within the
+ * window. `broadcast` and `sendToConnection` are never stored (a broadcast would cost one entry
+ * per user), nor is a send with `{ volatile: true }`.
  *
  * Sending never waits for a client: connections on this process get the frame at once, other
  * nodes in the same event-loop turn, and the promise resolves when they have answered. It never
@@ -34,9 +44,12 @@ export class MessagingService {
   /** Connections joining and leaving this process, with the reason for each departure. */
   readonly connections$: Observable<ConnectionEvent>;
   private readonly logger = new Logger(MessagingService.name);
+  /** Undefined when history is off. */
+  private readonly history: HistoryLimits | undefined;
 
   /** @internal */
   constructor(
+    @Inject(CHAT_OPTIONS) options: ResolvedChatOptions,
     private readonly registry: ClientRegistryService,
     private readonly local: LocalDeliveryService,
     private readonly router: ClusterRouterService,
@@ -46,27 +59,59 @@ export class MessagingService {
   ) {
     this.incoming$ = events.incoming.asObservable();
     this.connections$ = events.connections.asObservable();
+    this.history = options.history;
   }
 
-  /** Pushes `payload` to every live connection of `user`. */
-  async send(user: string, payload: unknown): Promise<SendResult> {
-    return this.push({ users: [user] }, { frame: messageFrame(payload) });
+  /**
+   * Pushes `payload` to every live connection of `user`; with history, stores it first, and the
+   * result names its `offset`.
+   */
+  async send(user: string, payload: unknown, options?: SendOptions): Promise<SendResult> {
+    const json = payloadJson(payload);
+    if (this.history && !options?.volatile)
+      return this.pushStored(user, pushHead(json), this.history);
+    return this.push({ users: [user] }, { frame: Buffer.from(messageText(json)) });
   }
 
-  /** Pushes `payload` to every live connection of each user (duplicates count once). */
-  async sendMany(users: Iterable<string>, payload: unknown): Promise<SendResult> {
-    const frame = messageFrame(payload);
-    return this.push({ users: [...new Set(users)] }, { frame });
+  /**
+   * Pushes `payload` to every live connection of each user (duplicates count once); with history,
+   * into each user's stream, and the result names each user's offset (`offsets`).
+   */
+  async sendMany(
+    users: Iterable<string>,
+    payload: unknown,
+    options?: SendOptions,
+  ): Promise<SendResult> {
+    const json = payloadJson(payload);
+    const unique = [...new Set(users)];
+    if (!this.history || options?.volatile) {
+      return this.push({ users: unique }, { frame: Buffer.from(messageText(json)) });
+    }
+    const head = pushHead(json);
+    const history = this.history;
+    const results = await Promise.all(unique.map((user) => this.pushStored(user, head, history)));
+    const total: SendResult = { delivered: 0, dropped: 0, offsets: {} };
+    results.forEach((result, i) => {
+      total.delivered += result.delivered;
+      total.dropped += result.dropped;
+      if (result.incomplete) total.incomplete ??= result.incomplete;
+      if (result.offset !== undefined) total.offsets![unique[i]] = result.offset;
+    });
+    return total;
   }
 
-  /** Pushes `payload` to every live connection in the cluster. */
+  /** Pushes `payload` to every live connection in the cluster. It is never stored. */
   async broadcast(payload: unknown): Promise<SendResult> {
-    return this.push({ all: true }, { frame: messageFrame(payload) });
+    return this.push({ all: true }, { frame: Buffer.from(messageText(payloadJson(payload))) });
   }
 
-  /** Pushes `payload` to one connection, e.g. to answer the frame that came from it. */
+  /**
+   * Pushes `payload` to one connection, e.g. to answer the frame that came from it. It is never
+   * stored: it belongs to that connection, not to the user's stream.
+   */
   async sendToConnection(connectionId: string, payload: unknown): Promise<SendResult> {
-    return this.push({ connectionIds: [connectionId] }, { frame: messageFrame(payload) });
+    const frame = Buffer.from(messageText(payloadJson(payload)));
+    return this.push({ connectionIds: [connectionId] }, { frame });
   }
 
   /**
@@ -114,6 +159,30 @@ export class MessagingService {
       () => this.transport.presence.users(),
       () => [...this.registry.users()],
     );
+  }
+
+  /**
+   * Stores a push in the user's stream, then delivers it with its offset. When the store cannot
+   * be reached, the push still goes out, unstored, and the result says the backplane failed.
+   */
+  private async pushStored(user: string, head: string, limits: HistoryLimits): Promise<SendResult> {
+    const target = { users: [user] };
+    const stream = userStream(user);
+    let position;
+    try {
+      position = await this.transport.history.append(stream, head, limits);
+    } catch (err) {
+      this.logger.debug(`Could not store a push for ${user}: ${String(err)}`);
+      const result = await this.push(target, { frame: Buffer.from(`${head}}`) });
+      result.incomplete ??= 'backplane_unavailable';
+      return result;
+    }
+    this.stats.storedPushes++;
+    const frame = Buffer.from(storedPushText(head, position.offset));
+    const result = await this.push(target, { frame, stamp: { stream, ...position } });
+    result.offset = position.offset;
+    result.epoch = position.epoch;
+    return result;
   }
 
   /** The cluster's answer, or this process's alone when the backplane fails. */

@@ -11,6 +11,22 @@ export interface SendResult {
    * within `clusterTimeoutMs`.
    */
   incomplete?: 'backplane_unavailable' | 'node_unreachable';
+  /** `send`: the push's offset in the user's stream, when it was stored (history on). */
+  offset?: number;
+  /** `send`: the epoch of the user's stream, with `offset`. */
+  epoch?: string;
+  /** `sendMany`: each user's offset, when the push was stored. */
+  offsets?: Record<string, number>;
+}
+
+/** Options of a send. */
+export interface SendOptions {
+  /**
+   * Do not store the push (typing indicators, cursors, anything stale a second later): it is
+   * delivered at most once, to the connections live now, and gets no offset.
+   * @default false
+   */
+  volatile?: boolean;
 }
 
 /** What `MessagingService.disconnect` reports. */

@@ -13,6 +13,7 @@ type Defaults = Pick<
   | 'closeOnTokenExpiry'
 > & {
   connectionsPerUser: 'single';
+  history: { size: number; ttlMs: number };
   backpressure: { highWaterMarkBytes: number; policy: BackpressurePolicy };
   coalesceWrites: { maxHoldMs: number };
   requireOrigin: boolean;
@@ -32,6 +33,7 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<Defaults> = {
   path: '/ws',
   connectionsPerUser: 'single',
   heartbeat: { intervalMs: 25_000, timeoutMs: 60_000 },
+  history: { size: 100, ttlMs: 300_000 },
   backpressure: { highWaterMarkBytes: 1024 * 1024, policy: 'drop' },
   coalesceWrites: { maxHoldMs: 5 },
   maxPayloadBytes: 64 * 1024,

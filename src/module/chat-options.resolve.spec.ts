@@ -18,6 +18,7 @@ describe('resolveChatOptions', () => {
       path: '/ws',
       maxConnectionsPerUser: 1,
       heartbeat: { intervalMs: 25_000, timeoutMs: 60_000 },
+      history: { size: 100, ttlMs: 300_000 },
       backpressure: { highWaterMarkBytes: 1_048_576, policy: 'drop' },
       coalesceWrites: { maxHoldMs: 5 },
       maxPayloadBytes: 65_536,
@@ -57,9 +58,15 @@ describe('resolveChatOptions', () => {
   });
 
   it('turns options off with false', () => {
-    const resolved = resolveChatOptions({ authenticate, rateLimit: false, coalesceWrites: false });
+    const resolved = resolveChatOptions({
+      authenticate,
+      rateLimit: false,
+      coalesceWrites: false,
+      history: false,
+    });
     assert.equal(resolved.rateLimit, undefined);
     assert.equal(resolved.coalesceWrites, undefined);
+    assert.equal(resolved.history, undefined);
   });
 
   it('turns a numeric connectionsPerUser into the limit', () => {
@@ -141,9 +148,19 @@ describe('resolveChatOptions', () => {
       /option "redis.subscriber" needs "client" too/,
     ],
     [
+      'a history size of 0',
+      { history: { size: 0 } },
+      /option "history.size" must be an integer >= 1/,
+    ],
+    [
+      'a fractional history ttl',
+      { history: { ttlMs: 1.5 } },
+      /option "history.ttlMs" must be an integer >= 1/,
+    ],
+    [
       'a transport without a presence store',
       { transport: { broker: {} } as never },
-      /option "transport" must have a "broker" and a "presence" store/,
+      /option "transport" must have a "broker", a "presence" and a "history" store/,
     ],
     [
       'a redis url of another scheme',

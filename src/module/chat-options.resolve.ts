@@ -31,6 +31,10 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
       options.connectionsPerUser ?? DEFAULT_CHAT_OPTIONS.connectionsPerUser,
     ),
     heartbeat: withDefaults({ ...DEFAULT_CHAT_OPTIONS.heartbeat }, options.heartbeat),
+    history:
+      options.history === false
+        ? undefined
+        : withDefaults({ ...DEFAULT_CHAT_OPTIONS.history }, options.history),
     backpressure: withDefaults({ ...DEFAULT_CHAT_OPTIONS.backpressure }, options.backpressure),
     coalesceWrites: coalescing(options.coalesceWrites),
     maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_CHAT_OPTIONS.maxPayloadBytes,
@@ -71,6 +75,10 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
       `must be larger than heartbeat.intervalMs (${resolved.heartbeat.intervalMs}), or every connection would time out between two pings`,
       resolved.heartbeat.timeoutMs,
     );
+  }
+  if (resolved.history) {
+    positiveInteger('history.size', resolved.history.size);
+    positiveInteger('history.ttlMs', resolved.history.ttlMs);
   }
   positiveInteger('backpressure.highWaterMarkBytes', resolved.backpressure.highWaterMarkBytes);
   if (resolved.backpressure.policy !== 'drop' && resolved.backpressure.policy !== 'disconnect') {
@@ -161,9 +169,17 @@ function validateRedis(redis: ResolvedRedisOptions): void {
 }
 
 function validateTransport(transport: ResolvedChatOptions['transport']): void {
-  const parts = transport as { broker?: unknown; presence?: unknown };
-  if (typeof parts.broker !== 'object' || typeof parts.presence !== 'object') {
-    throw invalid('transport', 'must have a "broker" and a "presence" store', transport);
+  const parts = transport as { broker?: unknown; presence?: unknown; history?: unknown };
+  if (
+    typeof parts.broker !== 'object' ||
+    typeof parts.presence !== 'object' ||
+    typeof parts.history !== 'object'
+  ) {
+    throw invalid(
+      'transport',
+      'must have a "broker", a "presence" and a "history" store',
+      transport,
+    );
   }
 }
 

@@ -13,8 +13,11 @@ import { InboundRatePolicy } from '../connection/inbound-rate.policy.js';
 import { InboundService } from '../connection/inbound.service.js';
 import { LifecycleService } from '../connection/lifecycle.service.js';
 import { OutboundService } from '../connection/outbound.service.js';
+import { SESSION_OPENER } from '../connection/session-opener.js';
 import { LocalDeliveryService } from '../delivery/local-delivery.service.js';
 import { MessagingService } from '../delivery/messaging.service.js';
+import { SessionService } from '../delivery/streams/session.service.js';
+import { StreamDeliveryService } from '../delivery/streams/stream-delivery.service.js';
 import { ChatHealthIndicator } from '../observability/chat-health.indicator.js';
 import { ChatHealthService } from '../observability/chat-health.service.js';
 import { ChatMetricsService } from '../observability/chat-metrics.service.js';
@@ -58,8 +61,11 @@ export const CHAT_PROVIDERS: Provider[] = [
   InboundRatePolicy,
   InboundService,
   HeartbeatService,
+  StreamDeliveryService,
   LocalDeliveryService,
   { provide: LOCAL_DELIVERY, useExisting: LocalDeliveryService },
+  SessionService,
+  { provide: SESSION_OPENER, useExisting: SessionService },
   ClusterRouterService,
   ClusterPresenceService,
   MessagingService,

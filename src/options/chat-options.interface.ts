@@ -44,6 +44,20 @@ export interface MetricsOptions {
   registry?: MetricsRegistry;
 }
 
+/** How much of each stream the gateway keeps for clients that reconnect (`history`). */
+export interface HistoryOptions {
+  /**
+   * Most pushes a stream keeps; a client that missed more gets `recovered: false`.
+   * @default 100
+   */
+  size?: number;
+  /**
+   * Longest a push is kept, in milliseconds: the window within which a reconnect recovers.
+   * @default 300000 (5 minutes)
+   */
+  ttlMs?: number;
+}
+
 /** What happens to a message for a connection whose unsent data is above the high-water mark. */
 export type BackpressurePolicy = 'drop' | 'disconnect';
 
@@ -139,6 +153,14 @@ export interface ChatModuleOptions {
   connectionsPerUser?: 'single' | number;
   /** Server-side liveness checks. */
   heartbeat?: HeartbeatOptions;
+  /**
+   * Keeps each user's pushes in a stream with offsets, so that a client that reconnects with its
+   * position (`?since=<offset>&epoch=<epoch>`) gets what it missed, exactly once and in order, and
+   * pushes to an offline user wait for it within the window. `false` makes every push
+   * at-most-once. In a cluster the streams live in Redis.
+   * @default { size: 100, ttlMs: 300000 }
+   */
+  history?: HistoryOptions | false;
   /** Bounds on what the server buffers for a connection that reads slowly. */
   backpressure?: BackpressureOptions;
   /**

@@ -1,5 +1,6 @@
 import type { Authenticator } from '../auth/authenticator.js';
 import type { ChatTransport } from '../transports/chat-transport.interface.js';
+import type { HistoryLimits } from '../transports/history-store.interface.js';
 import type { ResolvedRedisOptions } from '../transports/redis/redis-options.js';
 import type {
   BackpressurePolicy,
@@ -17,6 +18,8 @@ export interface ResolvedChatOptions {
   /** `connectionsPerUser` as a number: 'single' is 1. */
   maxConnectionsPerUser: number;
   heartbeat: { intervalMs: number; timeoutMs: number };
+  /** Undefined when history is off. */
+  history: HistoryLimits | undefined;
   backpressure: { highWaterMarkBytes: number; policy: BackpressurePolicy };
   /** Undefined when coalescing is off. */
   coalesceWrites: { maxHoldMs: number } | undefined;

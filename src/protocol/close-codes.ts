@@ -43,6 +43,12 @@ export const CloseCode = {
   Kicked: 4003,
   /** The client read too slowly and its outbound queue passed the high-water mark. */
   SlowConsumer: 4008,
+  /**
+   * The server could not keep this connection's stream without a gap (it missed pushes it could
+   * not fill from the history, or the stream's storage was lost). Reconnect with the position to
+   * recover; the welcome says whether that worked.
+   */
+  Resync: 4010,
 } as const;
 
 /** One of the {@link CloseCode} values. */

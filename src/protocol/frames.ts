@@ -13,7 +13,28 @@ export interface WelcomeData {
   connectionId: string;
   /** How often the client should send a heartbeat on this connection. */
   heartbeatIntervalMs: number;
+  /** The epoch of the user's stream, with history on. */
+  epoch?: string;
+  /**
+   * The last offset of the user's stream (0 if none), with history on. Pushes after it follow
+   * the welcome: first those the client missed (when it recovered), then live ones.
+   */
+  offset?: number;
+  /**
+   * Only when the client asked to recover (`?since=&epoch=`): whether every push after its
+   * position follows. `false` means nothing is replayed, and the client should refetch state.
+   */
+  recovered?: boolean;
 }
+
+/** A position in a stream, as a client gives it back to recover (`?since=<offset>&epoch=<epoch>`). */
+export const RecoveryParameter = {
+  Since: 'since',
+  Epoch: 'epoch',
+} as const;
+
+/** An epoch as the server makes them, and the longest it accepts back: 1–64 URL-safe characters. */
+export const EPOCH_PATTERN = /^[\w-]{1,64}$/;
 
 /** The data of an `error` frame. */
 export interface ErrorData {
@@ -64,5 +85,19 @@ export function errorText(error: ErrorData): string {
  * connections shares the same bytes.
  */
 export function messageText(json: string): string {
-  return `{"event":"${ServerEvent.Message}","data":${json}}`;
+  return `${pushHead(json)}}`;
+}
+
+/**
+ * A push up to its payload: `{"event":"message","data":<json>`. A stored push goes on with
+ * `,"offset":<n>}` (see {@link storedPushText}); the history keeps the head, so that a replay
+ * rebuilds exactly the frame the live push was.
+ */
+export function pushHead(json: string): string {
+  return `{"event":"${ServerEvent.Message}","data":${json}`;
+}
+
+/** A stored push: `{"event":"message","data":<payload>,"offset":<n>}`, from its head. */
+export function storedPushText(head: string, offset: number): string {
+  return `${head},"offset":${offset}}`;
 }

@@ -5,10 +5,14 @@ export { ErrorCode, MAX_JSON_DEPTH, type ChatErrorCode } from './error-codes.js'
 export { ClientEvent, ServerEvent } from './events.js';
 export {
   envelopeProblem,
+  EPOCH_PATTERN,
   errorText,
   heartbeatText,
   messageText,
   parseEnvelope,
+  pushHead,
+  RecoveryParameter,
+  storedPushText,
   welcomeText,
   type Envelope,
   type ErrorData,

@@ -102,9 +102,12 @@ describe('HandshakeService', () => {
     await drain();
     assert.deepEqual(answers, [[true]]);
     assert.equal(done.mock.callCount(), 1);
-    assert.deepEqual(handshake.takePrincipal(req), { user: 'alice', expiresAt });
-    assert.equal(handshake.takePrincipal(req), undefined);
-    assert.equal(handshake.takePrincipal(request()), undefined, 'another request has none');
+    assert.deepEqual(handshake.takeAdmission(req), {
+      principal: { user: 'alice', expiresAt },
+      recovery: undefined,
+    });
+    assert.equal(handshake.takeAdmission(req), undefined);
+    assert.equal(handshake.takeAdmission(request()), undefined, 'another request has none');
     assert.equal(stats.handshakeRefusals.size, 0);
   });
 
@@ -130,7 +133,7 @@ describe('HandshakeService', () => {
     admit('alice');
     await drain();
     assert.deepEqual(answers, [[false, 503, 'Server is shutting down', undefined]]);
-    assert.equal(handshake.takePrincipal(req), undefined);
+    assert.equal(handshake.takeAdmission(req), undefined);
   });
 
   it('refuses with 403 an Origin the policy does not allow', async () => {
@@ -199,7 +202,7 @@ describe('HandshakeService', () => {
       const { answers, req } = verify();
       await drain();
       assert.deepEqual(answers, [[false, 401, 'Unauthorized', undefined]], String(answer));
-      assert.equal(handshake.takePrincipal(req), undefined);
+      assert.equal(handshake.takeAdmission(req), undefined);
       assert.equal(stats.handshakeRefusals.get(401), 1);
     }
   });

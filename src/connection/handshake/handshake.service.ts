@@ -5,10 +5,18 @@ import { ChatStatsService, increment } from '../../common/chat-stats.service.js'
 import { ThrottledLog } from '../../common/throttled-log.js';
 import { CHAT_OPTIONS } from '../../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../../options/resolved-options.js';
+import type { StreamCursor } from '../held-frame.js';
 import { LifecycleService } from '../lifecycle.service.js';
 import { authenticate, AuthenticationTimeout } from './authentication.js';
 import { HandshakeLimitsService } from './handshake-limits.service.js';
+import { readRecoveryRequest } from './recovery-position.js';
 import type { VerifyClientDone } from './ws-server-options.js';
+
+/** @internal What a handshake was admitted with: who, and the position it recovers from. */
+export interface Admission {
+  principal: ChatPrincipal;
+  recovery: StreamCursor | undefined;
+}
 
 interface Refusal {
   status: number;
@@ -25,6 +33,7 @@ interface Refusal {
  * |---|---|
  * | 503 | shutting down, at `limits.maxConnections`, or the authenticator timed out |
  * | 403 | the Origin is not allowed |
+ * | 400 | a malformed recovery position (`since` / `epoch`) |
  * | 429 | at `limits.maxConnectionsPerAddress`, or over `limits.userConnectsPerMinute` |
  * | 401 | the authenticator refused, or named an invalid user id |
  * | 500 | the authenticator threw |
@@ -33,7 +42,7 @@ interface Refusal {
 export class HandshakeService {
   private readonly logger = new Logger(HandshakeService.name);
   private readonly refusals = new ThrottledLog(this.logger);
-  private readonly admitted = new WeakMap<IncomingMessage, ChatPrincipal>();
+  private readonly admitted = new WeakMap<IncomingMessage, Admission>();
 
   constructor(
     @Inject(CHAT_OPTIONS) private readonly options: ResolvedChatOptions,
@@ -42,11 +51,11 @@ export class HandshakeService {
     private readonly stats: ChatStatsService,
   ) {}
 
-  /** The principal admitted for this upgrade request; each request yields it once. */
-  takePrincipal(request: IncomingMessage): ChatPrincipal | undefined {
-    const principal = this.admitted.get(request);
+  /** What this upgrade request was admitted with; each request yields it once. */
+  takeAdmission(request: IncomingMessage): Admission | undefined {
+    const admission = this.admitted.get(request);
     this.admitted.delete(request);
-    return principal;
+    return admission;
   }
 
   /** Logs a connection dropped before it sent its request (slowloris), throttled. */
@@ -59,6 +68,8 @@ export class HandshakeService {
     const address = this.limits.addressOf(request);
     const early = this.checkBeforeAuthentication(request, address);
     if (early) return this.refuse(done, early);
+    const recovery = readRecoveryRequest(request.url);
+    if ('problem' in recovery) return this.refuse(done, { status: 400, message: recovery.problem });
 
     this.limits.hold(address);
     authenticate(this.options.authenticate, request, this.options.limits.handshakeTimeoutMs).then(
@@ -76,7 +87,7 @@ export class HandshakeService {
         const { principal } = authentication;
         const limited = this.limits.takeUserConnect(principal.user);
         if (limited) return this.refuse(done, limited);
-        this.admitted.set(request, principal);
+        this.admitted.set(request, { principal, recovery: recovery.position });
         done(true);
       },
       (err: unknown) => {

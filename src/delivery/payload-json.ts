@@ -1,10 +1,9 @@
-import { messageText } from '../protocol/frames.js';
-
 /**
- * @internal Serializes a push once, so that one send to many connections shares the same bytes.
+ * @internal Serializes a push's payload once, so that one send to many connections shares the
+ * same bytes.
  * @throws TypeError when the payload has no JSON form (undefined, a function, a cycle, a BigInt).
  */
-export function messageFrame(payload: unknown): Buffer {
+export function payloadJson(payload: unknown): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(payload);
@@ -16,5 +15,5 @@ export function messageFrame(payload: unknown): Buffer {
   if (json === undefined) {
     throw new TypeError(`payload is not JSON-serializable (got ${typeof payload})`);
   }
-  return Buffer.from(messageText(json));
+  return json;
 }

@@ -1,0 +1,4 @@
+/** @internal The name of a user's stream in the history store. */
+export function userStream(user: string): string {
+  return `u:${user}`;
+}
