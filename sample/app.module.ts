@@ -39,6 +39,7 @@ export class AppModule {
             intervalMs: config.heartbeatIntervalMs,
             timeoutMs: config.heartbeatTimeoutMs,
           },
+          history: config.history,
           nodeId: config.nodeId,
           redis: config.redisUrl
             ? { url: config.redisUrl, nodeTtlMs: config.nodeTtlMs }

@@ -12,7 +12,12 @@ describe('loadDemoConfig', () => {
     assert.ok(config.jwtSecret.length >= 32);
     assert.equal(config.connectionsPerUser, 'single');
     assert.equal(config.heartbeatIntervalMs, undefined);
+    assert.deepEqual(config.history, { size: undefined, ttlMs: undefined });
     assert.equal(config.redisUrl, undefined);
+  });
+
+  it('turns history off with CHAT_HISTORY_SIZE=0', () => {
+    assert.equal(loadDemoConfig({ CHAT_HISTORY_SIZE: '0' }).history, false);
   });
 
   it('joins a cluster when CHAT_REDIS_URL is set, and then requires a shared JWT secret', () => {
@@ -41,6 +46,8 @@ describe('loadDemoConfig', () => {
       CHAT_HEARTBEAT_TIMEOUT_MS: '3000',
       CHAT_CONNECTIONS_PER_USER: '3',
       CHAT_ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173',
+      CHAT_HISTORY_SIZE: '500',
+      CHAT_HISTORY_TTL_MS: '60000',
     });
     assert.deepEqual(
       { ...config },
@@ -52,6 +59,7 @@ describe('loadDemoConfig', () => {
         jwtSecretGenerated: false,
         heartbeatIntervalMs: 1000,
         heartbeatTimeoutMs: 3000,
+        history: { size: 500, ttlMs: 60_000 },
         connectionsPerUser: 3,
         allowedOrigins: ['https://a.example', 'http://localhost:5173'],
         redisUrl: undefined,
@@ -74,6 +82,10 @@ describe('loadDemoConfig', () => {
     assert.throws(
       () => loadDemoConfig({ CHAT_HEARTBEAT_INTERVAL_MS: '1.5' }),
       /CHAT_HEARTBEAT_INTERVAL_MS/,
+    );
+    assert.throws(
+      () => loadDemoConfig({ CHAT_HISTORY_TTL_MS: '0' }),
+      /CHAT_HISTORY_TTL_MS must be an integer >= 1/,
     );
   });
 });

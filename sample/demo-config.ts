@@ -10,6 +10,8 @@ export interface DemoConfig {
   jwtSecretGenerated: boolean;
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
+  /** `false` when CHAT_HISTORY_SIZE is 0; otherwise what is given (the module defaults the rest). */
+  history: { size?: number; ttlMs?: number } | false;
   connectionsPerUser: 'single' | number;
   /** Browser origins allowed besides the demo's own; undefined means its own origin only. */
   allowedOrigins?: string[];
@@ -43,6 +45,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     jwtSecretGenerated: !env.CHAT_JWT_SECRET,
     heartbeatIntervalMs: integer(env, 'CHAT_HEARTBEAT_INTERVAL_MS', 1),
     heartbeatTimeoutMs: integer(env, 'CHAT_HEARTBEAT_TIMEOUT_MS', 1),
+    history: historyConfig(env),
     connectionsPerUser:
       connectionsPerUser === 'single'
         ? 'single'
@@ -56,6 +59,12 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
     nodeId: env.CHAT_NODE_ID || undefined,
     nodeTtlMs: integer(env, 'CHAT_NODE_TTL_MS', 1),
   };
+}
+
+function historyConfig(env: NodeJS.ProcessEnv): DemoConfig['history'] {
+  const size = integer(env, 'CHAT_HISTORY_SIZE', 0);
+  if (size === 0) return false;
+  return { size, ttlMs: integer(env, 'CHAT_HISTORY_TTL_MS', 1) };
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {

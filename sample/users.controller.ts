@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { MessagingService } from '../src/index.js';
+import { MessagingService, type SendResult } from '../src/index.js';
 import { UserIdPipe } from './user-id.pipe.js';
 
 /** The "any controller injects MessagingService" use case. */
@@ -7,18 +7,20 @@ import { UserIdPipe } from './user-id.pipe.js';
 export class UsersController {
   constructor(private readonly messaging: MessagingService) {}
 
-  /** Pushes the JSON body to every live connection of the user. */
+  /**
+   * Pushes the JSON body to every live connection of the user, and answers with the whole send
+   * result: with history, `offset` says the push is held for the user even while offline.
+   */
   @Post('messages')
   @HttpCode(202)
   async push(
     @Param('user', UserIdPipe) user: string,
     @Body() payload: unknown,
-  ): Promise<{ user: string; delivered: number }> {
+  ): Promise<{ user: string } & SendResult> {
     if (payload === undefined) {
       throw new BadRequestException('the body must be JSON (Content-Type: application/json)');
     }
-    const { delivered } = await this.messaging.send(user, payload);
-    return { user, delivered };
+    return { user, ...(await this.messaging.send(user, payload)) };
   }
 
   @Get('presence')

@@ -51,18 +51,29 @@ describe('demo application', () => {
     assert.equal(await refusedStatus(`ws://${base}/ws?user=alice`), 401);
   });
 
-  it('POST /users/:user/messages pushes any JSON body and answers 202 with the delivery count', async () => {
+  it('POST /users/:user/messages pushes any JSON body and answers 202 with the whole send result', async () => {
     const bob = await connect('bob');
+    const { epoch } = bob.frames[0].data;
+    let offset = bob.frames[0].data.offset;
     for (const payload of [{ hello: 'bob' }, 'just a string', 42, [1, 2]]) {
       const { status, body } = await post('/users/bob/messages', payload);
       assert.equal(status, 202);
-      assert.deepEqual(body, { user: 'bob', delivered: 1 });
-      assert.deepEqual((await nextPush(bob)).data, payload);
+      assert.deepEqual(body, { user: 'bob', delivered: 1, dropped: 0, offset: ++offset, epoch });
+      const push = await nextPush(bob);
+      assert.deepEqual([push.data, push.offset], [payload, offset]);
     }
-    assert.deepEqual((await post('/users/nobody/messages', { x: 1 })).body, {
-      user: 'nobody',
-      delivered: 0,
-    });
+    // Nobody online: the push is held in the stream, which the answer shows.
+    const { body } = await post('/users/nobody/messages', { x: 1 });
+    assert.deepEqual(
+      { ...body, epoch: undefined },
+      {
+        user: 'nobody',
+        delivered: 0,
+        dropped: 0,
+        offset: 1,
+        epoch: undefined,
+      },
+    );
     await bob.close();
   });
 

@@ -1,8 +1,19 @@
 import type { WelcomeData } from '../../src/protocol/index.js';
 import type { ChatClientError } from './chat-client-error.js';
 
-/** The data of the server's welcome frame, the first frame of every connection. */
+/**
+ * The data of the server's welcome frame, the first frame of every connection. With history on
+ * the server, `epoch` and `offset` say where the user's stream stands, and after a reconnect
+ * `recovered` says whether every push the client missed follows (when `false`, refetch state).
+ */
 export type Welcome = WelcomeData;
+
+/** A position in the user's stream, as the client tracks it: save it to recover after a reload. */
+export interface StreamPosition {
+  readonly epoch: string;
+  /** The offset of the last push the client received (0 before the first). */
+  readonly offset: number;
+}
 
 /** Passed to `close` listeners, once for every socket that ended. */
 export interface CloseInfo {

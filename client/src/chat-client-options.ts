@@ -1,3 +1,6 @@
+import { EPOCH_PATTERN } from '../../src/protocol/index.js';
+import type { StreamPosition } from './chat-client-events.js';
+import { isOffset } from './server-frames.js';
 import { resolveWebSocket, type WebSocketConstructor } from './web-socket.js';
 
 /** Options of `new ChatClient(options)`. Only `url` is required. */
@@ -58,6 +61,12 @@ export interface ChatClientOptions {
    * @default 50
    */
   maxQueued?: number;
+  /**
+   * Where to resume the user's stream on the first connection, e.g. `client.position` saved in
+   * `sessionStorage` before a page reload: the server then sends what came after it (and says in
+   * the welcome whether it could). Later reconnects resume from where the client is.
+   */
+  position?: StreamPosition;
 }
 
 /** @internal The options with every default filled in and checked. */
@@ -72,6 +81,7 @@ export interface ResolvedChatClientOptions {
   heartbeatTimeoutMs: number;
   whileDisconnected: 'queue' | 'reject';
   maxQueued: number;
+  position: StreamPosition | undefined;
 }
 
 /**
@@ -110,7 +120,17 @@ export function resolveChatClientOptions(options: ChatClientOptions): ResolvedCh
     heartbeatTimeoutMs: integer('heartbeatTimeoutMs', options.heartbeatTimeoutMs, 10_000, 1),
     whileDisconnected,
     maxQueued: integer('maxQueued', options.maxQueued, 50, 1),
+    position: streamPosition(options.position),
   };
+}
+
+function streamPosition(raw: unknown): StreamPosition | undefined {
+  if (raw === undefined) return undefined;
+  const { epoch, offset } = (raw ?? {}) as { epoch?: unknown; offset?: unknown };
+  if (typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch) || !isOffset(offset)) {
+    fail('"position" must be { epoch, offset } as the client gave it (client.position)');
+  }
+  return { epoch, offset };
 }
 
 function endpoint(raw: unknown): URL {

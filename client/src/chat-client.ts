@@ -4,6 +4,7 @@ import type {
   ChatClientEvents,
   ChatClientState,
   CloseInfo,
+  StreamPosition,
   Welcome,
 } from './chat-client-events.js';
 import {
@@ -15,7 +16,14 @@ import { Heartbeat } from './heartbeat.js';
 import { Listeners, type Listener } from './listeners.js';
 import { Outbox } from './outbox.js';
 import { afterClose, afterRefusedHandshake, type AfterClose } from './retry-policy.js';
-import { ClientEvent, CloseCode, parseEnvelope, ServerEvent } from '../../src/protocol/index.js';
+import {
+  ClientEvent,
+  CloseCode,
+  parseEnvelope,
+  RecoveryParameter,
+  ServerEvent,
+  type ServerFrame,
+} from '../../src/protocol/index.js';
 import { readServerError, readWelcome } from './server-frames.js';
 import { OPEN, refusedHandshakeStatus, type WebSocketLike } from './web-socket.js';
 
@@ -35,8 +43,10 @@ const ABNORMAL_CLOSURE = CloseCode.Abnormal;
  * they go unanswered, and stops for good on a close code that forbids retrying (4000: another
  * tab or device took over). Frames emitted while disconnected are queued or rejected.
  *
- * Delivery is at most once: there are no acknowledgements in the protocol, so a frame sent just
- * before a connection dies may be lost.
+ * Pushes from a server with history come exactly once and in order: the client tracks its
+ * position in the user's stream, reconnects with it, drops any duplicate, and tells in each
+ * welcome whether a reconnect `recovered` everything it missed. Frames the client emits are at
+ * most once: one sent just before a connection dies may be lost.
  *
  * @typeParam M the type of the pushes the application expects (not checked at run time)
  */
@@ -49,6 +59,8 @@ export class ChatClient<M = unknown> {
   /** The socket of the current attempt or connection; events of any other socket are stale. */
   private socket: WebSocketLike | undefined;
   private welcome: Welcome | undefined;
+  /** Where the client is in the user's stream; undefined until a server with history says. */
+  private streamPosition: StreamPosition | undefined;
   /** HTTP status of the current socket's refused handshake, when the implementation tells. */
   private refusedStatus: number | undefined;
   /** Number of the retry in progress; back to 0 on every welcome. */
@@ -61,6 +73,7 @@ export class ChatClient<M = unknown> {
   /** @throws TypeError when an option cannot work (the message names it). */
   constructor(options: ChatClientOptions) {
     this.options = resolveChatClientOptions(options);
+    this.streamPosition = this.options.position;
     this.outbox = new Outbox(this.options.maxQueued);
     this.heartbeat = new Heartbeat(
       () => this.socket?.send(HEARTBEAT_FRAME),
@@ -82,6 +95,15 @@ export class ChatClient<M = unknown> {
   /** Number of frames waiting for the next connection. */
   get queued(): number {
     return this.outbox.size;
+  }
+
+  /**
+   * Where the client is in the user's stream: the epoch and the offset of the last push it
+   * received. Save it (e.g. in `sessionStorage`) and pass it as the `position` option to resume
+   * after a page reload. Undefined until a server with history has welcomed the client.
+   */
+  get position(): StreamPosition | undefined {
+    return this.streamPosition;
   }
 
   /**
@@ -223,6 +245,10 @@ export class ChatClient<M = unknown> {
   private dial(token: string | undefined): void {
     const url = new URL(this.options.url);
     if (token !== undefined) url.searchParams.set(this.options.tokenParameter, token);
+    if (this.streamPosition) {
+      url.searchParams.set(RecoveryParameter.Since, String(this.streamPosition.offset));
+      url.searchParams.set(RecoveryParameter.Epoch, this.streamPosition.epoch);
+    }
     let socket: WebSocketLike;
     try {
       socket = new this.options.WebSocket(url.href);
@@ -277,7 +303,7 @@ export class ChatClient<M = unknown> {
       case ServerEvent.Welcome:
         return this.welcomed(socket, frame.data);
       case ServerEvent.Message:
-        return this.listeners.dispatch('message', frame.data as M);
+        return this.pushed(frame);
       case ServerEvent.Error: {
         const { code, message } = readServerError(frame.data);
         return this.listeners.dispatch(
@@ -290,6 +316,16 @@ export class ChatClient<M = unknown> {
       // 'heartbeat' answers only prove liveness, recorded above; other events would come from a
       // newer server and are ignored.
     }
+  }
+
+  /** A push: a stored one moves the position, and one the client already has is dropped. */
+  private pushed(frame: ServerFrame): void {
+    const position = this.streamPosition;
+    if (position && frame.offset !== undefined) {
+      if (frame.offset <= position.offset) return;
+      this.streamPosition = { epoch: position.epoch, offset: frame.offset };
+    }
+    this.listeners.dispatch('message', frame.data as M);
   }
 
   private welcomed(socket: WebSocketLike, data: unknown): void {
@@ -306,6 +342,13 @@ export class ChatClient<M = unknown> {
     this.attempt = 0;
     this.currentState = 'connected';
     this.welcome = welcome;
+    if (welcome.epoch === undefined) {
+      this.streamPosition = undefined;
+    } else if (welcome.recovered !== true) {
+      // Not recovered (or not asked): the stream goes on from where it stands now. When it did
+      // recover, the missed pushes follow and move the position themselves.
+      this.streamPosition = { epoch: welcome.epoch, offset: welcome.offset! };
+    }
     this.heartbeat.start(welcome.heartbeatIntervalMs, this.options.heartbeatTimeoutMs);
     for (const frame of this.outbox.drain()) socket.send(frame);
     this.listeners.dispatch('welcome', welcome);

@@ -5,6 +5,7 @@ export type {
   ChatClientState,
   CloseInfo,
   ReconnectingInfo,
+  StreamPosition,
   Welcome,
 } from './chat-client-events.js';
 export {

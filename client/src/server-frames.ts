@@ -1,5 +1,6 @@
 // How the client reads the data of the server's frames, defensively: a foreign or newer server
 // must not be able to make it throw. The frames themselves are defined in src/protocol.
+import { EPOCH_PATTERN } from '../../src/protocol/index.js';
 import type { Welcome } from './chat-client-events.js';
 
 /**
@@ -8,7 +9,7 @@ import type { Welcome } from './chat-client-events.js';
  */
 export function readWelcome(data: unknown, fallbackIntervalMs: number): Welcome | undefined {
   if (data === null || typeof data !== 'object') return undefined;
-  const { user, connectionId, heartbeatIntervalMs } = data as Partial<
+  const { user, connectionId, heartbeatIntervalMs, epoch, offset, recovered } = data as Partial<
     Record<keyof Welcome, unknown>
   >;
   if (typeof user !== 'string' || typeof connectionId !== 'string') return undefined;
@@ -16,11 +17,23 @@ export function readWelcome(data: unknown, fallbackIntervalMs: number): Welcome 
     typeof heartbeatIntervalMs === 'number' &&
     Number.isFinite(heartbeatIntervalMs) &&
     heartbeatIntervalMs >= 1;
-  return {
+  const welcome: Welcome = {
     user,
     connectionId,
     heartbeatIntervalMs: usable ? heartbeatIntervalMs : fallbackIntervalMs,
   };
+  // A stream position is used only whole: an epoch the server could take back, and an offset.
+  if (typeof epoch === 'string' && EPOCH_PATTERN.test(epoch) && isOffset(offset)) {
+    welcome.epoch = epoch;
+    welcome.offset = offset;
+  }
+  if (typeof recovered === 'boolean') welcome.recovered = recovered;
+  return welcome;
+}
+
+/** Whether `value` is an offset: an integer >= 0. */
+export function isOffset(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 /** Reads the data of an error frame: `{ code, message }`. */

@@ -52,8 +52,17 @@ export function envelopeProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Reads a text frame; undefined when it is not a JSON envelope. */
-export function parseEnvelope(text: string): Envelope | undefined {
+/** A frame from the server: an envelope, with the fields a push may carry. */
+export interface ServerFrame extends Envelope {
+  /** A stored push's offset in its stream. */
+  offset?: number;
+}
+
+/**
+ * Reads a text frame from the server; undefined when it is not a JSON envelope. Fields a push
+ * may carry are kept only when they have the right type.
+ */
+export function parseEnvelope(text: string): ServerFrame | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -61,8 +70,10 @@ export function parseEnvelope(text: string): Envelope | undefined {
     return undefined;
   }
   if (envelopeProblem(value) !== undefined) return undefined;
-  const { event, data } = value as Envelope;
-  return { event, data };
+  const { event, data, offset } = value as Record<string, unknown>;
+  const frame: ServerFrame = { event: event as string, data };
+  if (Number.isSafeInteger(offset) && (offset as number) > 0) frame.offset = offset as number;
+  return frame;
 }
 
 /** The text of a `welcome` frame. */

@@ -16,5 +16,6 @@ export {
   welcomeText,
   type Envelope,
   type ErrorData,
+  type ServerFrame,
   type WelcomeData,
 } from './frames.js';

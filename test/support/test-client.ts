@@ -5,6 +5,8 @@ import { within } from './wait.js';
 export interface Frame {
   event: string;
   data?: any;
+  /** Any other field a frame carries (`offset`, …). */
+  [field: string]: any;
 }
 
 export interface CloseInfo {
