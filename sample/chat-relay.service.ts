@@ -17,7 +17,7 @@ export const MAX_CHAT_ID = 64;
  * Direct messages between users, built on `incoming$`. A client frame
  * `{"event":"chat","data":{"to":"erin","text":"hi"}}` from dave reaches erin as
  * `{"event":"message","data":{"type":"chat","from":"dave","to":"erin","text":"hi","ts":…}}`,
- * and dave's connection gets `{"type":"chat:sent","to":"erin","delivered":n,"ts":…}`. A frame
+ * dave's own stream gets a copy (with the frame's `id`), and dave's connection gets `{"type":"chat:sent","to":"erin","delivered":n,"ts":…}`. A frame
  * the relay cannot use is answered with `{"type":"rejected","event":…,"reason":…}`.
  *
  * A chat frame may carry an `id`, which both answers echo: they can overtake each other (a
@@ -63,13 +63,13 @@ export class ChatRelayService implements OnApplicationBootstrap, OnModuleDestroy
       );
     }
     const ts = Date.now();
-    const { delivered } = await this.messaging.send(to, {
-      type: 'chat',
-      from: frame.user,
-      to,
-      text,
-      ts,
-    });
+    const message = { type: 'chat', from: frame.user, to, text, ts };
+    const [{ delivered }] = await Promise.all([
+      this.messaging.send(to, message),
+      // A copy in the sender's own stream: their other devices see what they wrote, and a page
+      // reloaded within the history window gets the whole conversation back.
+      ...(to === frame.user ? [] : [this.messaging.send(frame.user, { ...message, ...echo })]),
+    ]);
     await this.messaging.sendToConnection(frame.connectionId, {
       type: 'chat:sent',
       ...echo,

@@ -16,7 +16,7 @@ export type {
   IncomingFrame,
 } from './connection/connection-event.js';
 export { MessagingService } from './delivery/messaging.service.js';
-export type { DisconnectResult, SendResult } from './delivery/send-result.js';
+export type { DisconnectResult, SendOptions, SendResult } from './delivery/send-result.js';
 export { ChatHealthService, type ChatHealth } from './observability/chat-health.service.js';
 export {
   ChatHealthIndicator,
@@ -35,6 +35,7 @@ export type {
   DeflateOptions,
   HandshakeLimitOptions,
   HeartbeatOptions,
+  HistoryOptions,
   MetricsOptions,
   MetricsRegistry,
   RateLimitOptions,
@@ -42,6 +43,13 @@ export type {
 export type { RedisClientLike, RedisTransportOptions } from './transports/redis/redis-options.js';
 export type { ChatTransport } from './transports/chat-transport.interface.js';
 export type { BrokerNode, ChatBroker } from './transports/broker.interface.js';
+export type {
+  HistoryLimits,
+  HistoryStore,
+  StreamEntry,
+  StreamPosition,
+  StreamReplay,
+} from './transports/history-store.interface.js';
 export type {
   JoinResult,
   PresenceEntry,

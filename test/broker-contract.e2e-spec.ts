@@ -7,9 +7,13 @@ import { waitFor } from './support/wait.js';
 /** A node that records what the broker hands it. */
 class RecordingNode implements BrokerNode {
   readonly received: { from: string; body: unknown }[] = [];
+  misses = 0;
   constructor(readonly nodeId: string) {}
   receive(from: string, body: unknown): void {
     this.received.push({ from, body });
+  }
+  missed(): void {
+    this.misses++;
   }
   bodies(): unknown[] {
     return this.received.map(({ body }) => body);
@@ -82,6 +86,22 @@ for (const backplane of [memoryBackplane(), redisBackplane()]) {
       assert.equal(await a.broker.publishAll('all'), 0);
       assert.deepEqual(b.node.received, []);
     });
+
+    if (backplane.dropSubscribers) {
+      it('tells a node that it may have missed messages once its subscription is back', async () => {
+        const a = await node();
+        const b = await node();
+        await backplane.dropSubscribers!();
+        await waitFor(() => a.node.misses === 1 && b.node.misses === 1, {
+          what: 'both nodes to be told',
+        });
+        // And they receive again.
+        await waitFor(async () => await a.broker.publish(b.node.nodeId, 'again'), {
+          what: 'b to listen again',
+        });
+        await waitFor(() => b.node.bodies().includes('again'), { what: 'the message at b' });
+      });
+    }
 
     it('says whether other nodes may exist, and that it is reachable', async () => {
       const a = await node();

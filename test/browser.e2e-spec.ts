@@ -157,6 +157,35 @@ describe('browser chat page (Chromium)', () => {
 
     assert.deepEqual(unexpected(browser.errors, outageStart, outageEnd), []);
   });
+
+  it('a reload within the history window keeps the conversation, and what came meanwhile', async () => {
+    const carol = await signIn('carol', 'carol');
+    const dan = await signIn('dan', 'dan');
+    await send(carol, 'dan', 'First from carol');
+    await message(dan, 'incoming', 'First from carol').waitFor();
+    await send(dan, 'carol', 'Reply from dan');
+    await message(carol, 'incoming', 'Reply from dan').waitFor();
+
+    const errorsBefore = browser.errors.length;
+    const reloading = carol.reload();
+    await send(dan, 'carol', 'Written while carol reloads');
+    await reloading;
+    // Signed in again by itself, with the conversation back from the stream, in order.
+    await connected(carol, 'carol');
+    await message(carol, 'incoming', 'Written while carol reloads').waitFor();
+    const conversation = await carol
+      .locator('#messages .message')
+      .evaluateAll((items) =>
+        items.map((item) => `${item.className}: ${item.lastChild?.textContent}`),
+      );
+    assert.deepEqual(conversation, [
+      'message outgoing: First from carol',
+      'message incoming: Reply from dan',
+      'message incoming: Written while carol reloads',
+    ]);
+    assert.deepEqual(browser.errors.slice(errorsBefore), []);
+    await screenshot(carol, 'chat-reloaded.png');
+  });
 });
 
 /** Console errors other than the browser's own reports of failed requests during the outage. */

@@ -90,10 +90,29 @@ describe('demo instances as OS processes on one Redis', () => {
     await Promise.all([samAgain.close(), ola.close()]);
   });
 
-  it("after a SIGKILL of B, B's users are offline within the node TTL and sends to them return 0", async () => {
+  it("after a SIGKILL of B, B's users are offline within the node TTL, and recover on A what was sent meanwhile", async () => {
     assert.equal((await http(a, '/users/pia/presence')).body.online, true);
+    const { body: login } = await http(a, '/auth/login', { user: 'rui' });
+    const rui = await TestClient.connectAndWelcome(
+      `ws://127.0.0.1:${b.port}/ws?token=${login.token}`,
+    );
+    const { epoch } = rui.frames[0].data;
+    await waitFor(async () => (await http(a, '/users/rui/presence')).body.online);
+    await http(a, '/users/rui/messages', { n: 1 });
+    assert.equal((await nextPush(rui)).offset, 1);
     const killedAt = Date.now();
     assert.equal(await b.stop('SIGKILL'), 'SIGKILL');
+    // Sent while rui's node is dead: stored in Redis, whatever they deliver now.
+    for (const n of [2, 3, 4]) await http(a, '/users/rui/messages', { n });
+    const back = await TestClient.connectAndWelcome(
+      `ws://127.0.0.1:${a.port}/ws?token=${login.token}&since=1&epoch=${epoch}`,
+    );
+    assert.equal(back.frames[0].data.recovered, true);
+    for (const n of [2, 3, 4]) {
+      const push = await nextPush(back);
+      assert.deepEqual([push.data, push.offset], [{ n }, n]);
+    }
+    await back.close();
 
     await waitFor(async () => !(await http(a, '/users/pia/presence')).body.online, {
       timeoutMs: NODE_TTL_MS + 3000,

@@ -77,6 +77,11 @@ describe('metrics', () => {
       'chat_heartbeat_sweep_duration_seconds',
       'chat_cluster_publish_duration_seconds',
       'chat_cluster_errors_total',
+      'chat_history_stored_total',
+      'chat_recoveries_total',
+      'chat_replayed_pushes_total',
+      'chat_stream_gap_fills_total',
+      'chat_history_entries',
     ]) {
       assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
     }
@@ -123,6 +128,29 @@ describe('metrics', () => {
     assert.equal(delta('chat_send_results_total', 'result="delivered"'), 1);
     assert.equal(delta('chat_send_results_total', 'result="offline"'), 1);
     await client.close();
+  });
+
+  it('counts stored pushes, recoveries by outcome and replayed pushes, and the history kept', async () => {
+    const before = await scrape();
+    const first = await TestClient.connectAndWelcome(chat.wsUrl('rex'));
+    const { epoch } = first.frames[0].data;
+    await first.close();
+    await chat.messaging.send('rex', 'one');
+    await chat.messaging.send('rex', 'two');
+    await chat.messaging.send('rex', 'typing', { volatile: true });
+    const back = await TestClient.connectAndWelcome(`${chat.wsUrl('rex')}&since=0&epoch=${epoch}`);
+    await back.next('message');
+    await back.next('message');
+    const lost = await TestClient.connectAndWelcome(`${chat.wsUrl('rex')}&since=0&epoch=other`);
+    const text = await scrape();
+    const delta = (name: string, labels?: string) =>
+      sample(text, name, labels) - sample(before, name, labels);
+    assert.equal(delta('chat_history_stored_total'), 2);
+    assert.equal(delta('chat_recoveries_total', 'outcome="recovered"'), 1);
+    assert.equal(delta('chat_recoveries_total', 'outcome="not_recovered"'), 1);
+    assert.equal(delta('chat_replayed_pushes_total'), 2);
+    assert.ok(sample(text, 'chat_history_entries') >= 2);
+    await Promise.all([back.close(), lost.close()]);
   });
 
   it('counts handshake refusals by status', async () => {

@@ -5,6 +5,7 @@ import { byId, messageOf } from './dom.js';
 import { MessageList } from './message-list.js';
 import { renderOnline } from './online-list.js';
 import { PresenceRoster } from './presence-roster.js';
+import { saveSession, savedSession, type SavedSession } from './saved-session.js';
 
 // The chat page: sign in, see who is online, exchange direct messages.
 
@@ -42,7 +43,11 @@ ui.composer.addEventListener('submit', (event) => {
   send(ui.to.value.trim(), ui.text.value);
 });
 
-async function signIn(user: string): Promise<void> {
+// A reloaded tab signs in again by itself and resumes its conversation.
+const resumed = savedSession();
+if (resumed) void signIn(resumed.user, resumed);
+
+async function signIn(user: string, saved: SavedSession = { user }): Promise<void> {
   ui.signInError.textContent = '';
   let token: string;
   try {
@@ -60,15 +65,21 @@ async function signIn(user: string): Promise<void> {
       ui.text.focus();
     }),
   );
-  ui.reconnect.onclick = () => connect(user, roster);
-  connect(user, roster, token);
+  saveSession(saved);
+  ui.reconnect.onclick = () => connect(user, roster, saved);
+  connect(user, roster, saved, token);
 }
 
 /**
  * Connects as `user` with a new client. `firstToken` serves the first attempt; every later one
  * logs in again, which also covers a server restarted with a new signing secret.
  */
-function connect(user: string, roster: PresenceRoster, firstToken?: string): void {
+function connect(
+  user: string,
+  roster: PresenceRoster,
+  saved: SavedSession,
+  firstToken?: string,
+): void {
   client?.close();
   let token = firstToken;
   const current = new ChatClient({
@@ -79,12 +90,22 @@ function connect(user: string, roster: PresenceRoster, firstToken?: string): voi
       return fresh;
     },
     reconnect: { baseDelayMs: 500, maxDelayMs: 8000 },
+    // Going on where the last client of this tab was; a reloaded tab replays the conversation
+    // from its start.
+    position: client?.position ?? saved.start,
   });
   client = current;
   ui.reconnect.hidden = true;
   let welcomes = 0;
-  current.on('welcome', () => {
+  current.on('welcome', ({ epoch, offset, recovered }) => {
     setStatus('connected', `Connected as ${user}`);
+    if (recovered === false) {
+      ui.messages.note('Messages from before this connection are no longer available');
+    }
+    if (epoch !== undefined && (!saved.start || recovered === false)) {
+      saved.start = { epoch, offset: offset! };
+      saveSession(saved);
+    }
     if (++welcomes > 1) ui.messages.note('Reconnected');
     ui.messages.flushed();
     roster
@@ -99,7 +120,7 @@ function connect(user: string, roster: PresenceRoster, firstToken?: string): voi
     const push = readPush(value);
     switch (push?.type) {
       case 'chat':
-        return ui.messages.incoming(push);
+        return push.from === user ? ui.messages.own(push) : ui.messages.incoming(push);
       case 'chat:sent':
         return ui.messages.confirmed(push);
       case 'rejected':

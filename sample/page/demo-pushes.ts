@@ -6,6 +6,8 @@ export interface ChatMessage {
   to: string;
   text: string;
   ts: number;
+  /** On the sender's own copy: the `id` of the chat frame it came from. */
+  id?: string;
 }
 
 export interface ChatSent {

@@ -14,6 +14,8 @@ interface Unconfirmed {
  */
 export class MessageList {
   private readonly unconfirmed = new Map<string, Unconfirmed>();
+  /** Ids of the messages this tab wrote, so that their copies from the stream are not shown twice. */
+  private readonly shown = new Set<string>();
   /** Makes ids unique across the tabs and reloads of one user. */
   private readonly idPrefix = Math.random().toString(36).slice(2, 10);
   private sequence = 0;
@@ -29,10 +31,21 @@ export class MessageList {
     this.add('message incoming', `${from} · ${clock(ts)}`, text);
   }
 
+  /**
+   * The copy of a message this user sent, from their own stream: written in this tab (already
+   * shown), or in another tab, or before this page was reloaded.
+   */
+  own({ id, to, text, ts }: ChatMessage): void {
+    if (id !== undefined && this.shown.has(id)) return;
+    if (id !== undefined) this.shown.add(id);
+    this.add('message outgoing', `to ${to} · ${clock(ts)}`, text);
+  }
+
   /** Shows a message of this user; `how` is what `ChatClient.emit` returned. */
   outgoing(id: string, to: string, text: string, how: 'sent' | 'queued'): void {
     const entry: Unconfirmed = { to, meta: this.add('message outgoing', '', text), state: how };
     this.unconfirmed.set(id, entry);
+    this.shown.add(id);
     this.describe(entry, how === 'sent' ? 'sending…' : 'queued until reconnected');
   }
 

@@ -95,9 +95,13 @@ class FakePresence implements PresenceStore {
 class FakeLocal implements LocalDeliverer {
   readonly calls: { target: DeliveryTarget; action: DeliveryAction }[] = [];
   count = { delivered: 1, dropped: 0 };
+  catchUps = 0;
   deliver(target: DeliveryTarget, action: DeliveryAction) {
     this.calls.push({ target, action });
     return { ...this.count };
+  }
+  catchUp(): void {
+    this.catchUps++;
   }
 }
 
@@ -489,6 +493,12 @@ describe('ClusterRouterService', () => {
         },
       },
     ]);
+  });
+
+  it('asks the local delivery to catch up when the broker says messages may have been lost', () => {
+    const { router, local } = setup();
+    router.missed();
+    assert.equal(local.catchUps, 1);
   });
 
   it('drops malformed messages without throwing, and keeps working', async () => {

@@ -144,6 +144,10 @@ export class ClusterRouterService
     }
   }
 
+  missed(): void {
+    this.local.catchUp();
+  }
+
   /** Applies another node's requests to the connections here, and answers. */
   private apply(from: string, items: DeliverItem[]): void {
     const receipts = items.map(

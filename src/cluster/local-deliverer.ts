@@ -15,6 +15,11 @@ export type DeliveryAction = { frame: Buffer; stamp?: StreamStamp } | { close: C
  */
 export interface LocalDeliverer {
   deliver(target: DeliveryTarget, action: DeliveryAction): DeliveryCount;
+  /**
+   * Messages to this node may have been lost: bring every connection's stream up to date from
+   * what is stored.
+   */
+  catchUp(): void;
 }
 
 /** @internal Injection token of the {@link LocalDeliverer}. */

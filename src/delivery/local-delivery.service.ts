@@ -36,6 +36,10 @@ export class LocalDeliveryService implements LocalDeliverer {
     return this.write(this.connections(target), frame, stamp, result);
   }
 
+  catchUp(): void {
+    void this.streams.catchUp();
+  }
+
   private write(
     connections: Iterable<ChatConnection>,
     frame: Buffer,

@@ -78,6 +78,7 @@ export const CHAT_PROVIDERS: Provider[] = [
       options: ResolvedChatOptions,
       stats: ChatStatsService,
       clients: ClientRegistryService,
+      transport: ChatTransport,
     ) => {
       if (!options.metrics) return undefined;
       const promClient = await loadOptionalPackage(
@@ -85,9 +86,9 @@ export const CHAT_PROVIDERS: Provider[] = [
         'the "metrics" option',
         () => import('prom-client'),
       );
-      return new ChatMetricsService(promClient, options.metrics, stats, clients);
+      return new ChatMetricsService(promClient, options.metrics, stats, clients, transport.history);
     },
-    inject: [CHAT_OPTIONS, ChatStatsService, ClientRegistryService],
+    inject: [CHAT_OPTIONS, ChatStatsService, ClientRegistryService, CHAT_TRANSPORT],
   },
   ChatGateway,
 ];

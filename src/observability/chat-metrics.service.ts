@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { ChatStatsService } from '../common/chat-stats.service.js';
 import type { ClientRegistryService } from '../connection/client-registry.service.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
+import type { HistoryStore } from '../transports/history-store.interface.js';
 
 /** @internal The part of prom-client the metrics use, loaded only when metrics are on. */
 export type PromClientModule = Pick<
@@ -26,6 +27,7 @@ export class ChatMetricsService implements OnApplicationShutdown {
     metrics: NonNullable<ResolvedChatOptions['metrics']>,
     stats: ChatStatsService,
     clients: ClientRegistryService,
+    history: HistoryStore,
   ) {
     const { prefix, registry } = metrics;
     this.registry = (registry as Registry | undefined) ?? defaultRegistry;
@@ -77,6 +79,37 @@ export class ChatMetricsService implements OnApplicationShutdown {
       [],
       () => [[{}, stats.droppedBytes]],
     );
+    counter(name('history_stored_total'), 'Pushes stored in a stream', [], () => [
+      [{}, stats.storedPushes],
+    ]);
+    counter(
+      name('recoveries_total'),
+      'Reconnects that asked to recover, by outcome',
+      ['outcome'],
+      () => labelled('outcome', stats.recoveries),
+    );
+    counter(
+      name('replayed_pushes_total'),
+      'Stored pushes written again from the history (recoveries and gap fills)',
+      [],
+      () => [[{}, stats.replayedPushes]],
+    );
+    counter(
+      name('stream_gap_fills_total'),
+      "Gaps in a connection's stream filled from the history",
+      [],
+      () => [[{}, stats.gapFills]],
+    );
+    if (history.size !== undefined) {
+      new Gauge({
+        name: name('history_entries'),
+        help: 'Pushes kept in the history of this process (memory store)',
+        registers,
+        collect() {
+          this.set(history.size ?? 0);
+        },
+      });
+    }
     counter(
       name('handshake_refusals_total'),
       'Handshakes refused, by HTTP status',

@@ -7,6 +7,11 @@ export interface BrokerNode {
    * passed, unverified: the node checks it before use.
    */
   receive(from: string, body: unknown): void;
+  /**
+   * Messages published to this node may have been lost (its subscription was down and is back):
+   * the node should catch up from what is stored.
+   */
+  missed(): void;
 }
 
 /**
@@ -16,6 +21,8 @@ export interface BrokerNode {
  * Guarantees every implementation gives:
  * - A message published to a node is delivered to that node only, at most once, and the messages
  *   one node publishes to another arrive in the order they were published.
+ * - When messages to a node may have been lost on the way, the node is told (`missed`) once it
+ *   receives again.
  * - `publishAll` delivers to every other attached node at most once, never to the publisher.
  * - `receive` is called with the publisher's node id as `from`.
  * - After `detach`, the node receives nothing, and publishing to it resolves `false`.

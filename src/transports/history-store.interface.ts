@@ -42,6 +42,8 @@ export type StreamReplay =
  *   new epoch too. The position (epoch and offset) outlives the pushes by at least a day.
  */
 export interface HistoryStore {
+  /** Pushes kept in all streams, where the store can count them cheaply (for the metrics). */
+  readonly size?: number;
   /** Stores `data` as the stream's next push and answers with its position. */
   append(stream: string, data: string, limits: HistoryLimits): Promise<StreamPosition>;
   /** The stream's position, starting the stream (offset 0, a new epoch) if there is none. */

@@ -21,6 +21,11 @@ export interface Backplane {
   transport(redis?: Partial<RedisTransportOptions>): ChatTransport;
   /** Loses every stored state, as a Redis restarted empty does (Redis backplanes only). */
   flush?(): Promise<void>;
+  /**
+   * Drops every subscriber connection, as Redis does to one past its output buffer limit
+   * (Redis backplanes only).
+   */
+  dropSubscribers?(): Promise<void>;
 }
 
 /** Nodes in one process sharing a {@link MemoryHub}. */
@@ -58,6 +63,11 @@ export function redisBackplane(): Backplane {
     flush: async () => {
       const client = server!.client();
       await client.flushall();
+      client.disconnect();
+    },
+    dropSubscribers: async () => {
+      const client = server!.client();
+      await client.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       client.disconnect();
     },
   };

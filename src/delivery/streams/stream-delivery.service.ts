@@ -9,6 +9,7 @@ import type { ResolvedChatOptions } from '../../options/resolved-options.js';
 import { storedPushText } from '../../protocol/frames.js';
 import type { ChatTransport } from '../../transports/chat-transport.interface.js';
 import type { StreamEntry } from '../../transports/history-store.interface.js';
+import { userStream } from './stream-names.js';
 
 /**
  * @internal Hands stored pushes to connections so that each connection gets its stream without a
@@ -22,6 +23,9 @@ import type { StreamEntry } from '../../transports/history-store.interface.js';
  * history no longer has it, or the stream's epoch changed under the connection, the connection is
  * closed with 4010: the client reconnects with its position and is told whether it recovered.
  */
+/** Streams read at once when catching up, so a node with many users does not flood the store. */
+const CATCH_UP_BATCH = 256;
+
 @Injectable()
 export class StreamDeliveryService {
   private readonly logger = new Logger(StreamDeliveryService.name);
@@ -79,6 +83,41 @@ export class StreamDeliveryService {
       // A frame may find a new gap, which holds the connection again: the rest are kept then.
       if (stamp) this.deliver(connection, stamp, frame);
       else this.outbound.write(connection, frame);
+    }
+  }
+
+  /**
+   * Brings every live connection here up to the end of its stream, after messages to this node
+   * may have been lost: a connection behind its stream's position gets the gap filled, as if the
+   * next push had shown it. A stream that started a new epoch meanwhile (Redis came back empty)
+   * is left to the next push, which closes such connections with 4010: clients then come back
+   * spread over time, not all at once.
+   */
+  async catchUp(): Promise<void> {
+    const limits = this.options.history;
+    if (!limits) return;
+    const users = [...this.registry.users()];
+    for (let i = 0; i < users.length; i += CATCH_UP_BATCH) {
+      const batch = users.slice(i, i + CATCH_UP_BATCH);
+      const heads = await Promise.all(
+        batch.map((user) =>
+          this.transport.history.position(userStream(user), limits).catch((err: unknown) => {
+            this.logger.debug(`Could not catch up the stream of ${user}: ${String(err)}`);
+            return undefined;
+          }),
+        ),
+      );
+      batch.forEach((user, j) => {
+        const head = heads[j];
+        if (!head) return;
+        for (const connection of this.registry.of(user)) {
+          const { cursor } = connection;
+          if (!cursor || connection.held || cursor.epoch !== head.epoch) continue;
+          if (head.offset <= cursor.offset) continue;
+          this.outbound.hold(connection);
+          void this.fill(connection, userStream(user), cursor);
+        }
+      });
     }
   }
 

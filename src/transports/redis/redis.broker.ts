@@ -16,13 +16,24 @@ export class RedisBroker implements ChatBroker {
   readonly distributed = true;
   private readonly logger = new Logger(RedisBroker.name);
   private node: BrokerNode | undefined;
+  /** Set while the subscription is down: the node catches up once it is back. */
+  private lost = false;
   private readonly onMessage = (_channel: string, raw: string): void => this.deliver(raw);
   private readonly onReconnecting = (): void => {
-    if (this.node && this.clients.commands.status === 'ready') {
+    if (!this.node || this.lost) return;
+    this.lost = true;
+    if (this.clients.commands.status === 'ready') {
       this.logger.warn(
-        'Lost the Redis subscription; messages sent to this node until it is back are lost',
+        'Lost the Redis subscription; messages sent to this node until it is back are lost, and stored pushes are caught up from the history',
       );
     }
+  };
+  // ioredis subscribes again before it reports the connection ready, so from here on nothing is
+  // missed any more, and what was missed can be read back.
+  private readonly onReady = (): void => {
+    if (!this.lost) return;
+    this.lost = false;
+    this.node?.missed();
   };
 
   constructor(
@@ -40,6 +51,7 @@ export class RedisBroker implements ChatBroker {
     const { subscriber } = this.clients;
     subscriber.on('message', this.onMessage);
     subscriber.on('reconnecting', this.onReconnecting);
+    subscriber.on('ready', this.onReady);
     await subscriber.subscribe(this.channelOf(node.nodeId), this.broadcastChannel());
   }
 
@@ -50,6 +62,7 @@ export class RedisBroker implements ChatBroker {
     const { subscriber } = this.clients;
     subscriber.off('message', this.onMessage);
     subscriber.off('reconnecting', this.onReconnecting);
+    subscriber.off('ready', this.onReady);
     if (subscriber.status === 'ready') {
       await subscriber
         .unsubscribe(this.channelOf(node.nodeId), this.broadcastChannel())
