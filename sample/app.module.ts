@@ -9,11 +9,12 @@ import { MetricsController } from './metrics.controller.js';
 import type { DemoConfig } from './demo-config.js';
 import { DemoTokensService } from './demo-tokens.service.js';
 import { PresenceController } from './presence.controller.js';
-import { PresenceService } from './presence.service.js';
+import { RoomsController } from './rooms.controller.js';
+import { UserRoomsController } from './user-rooms.controller.js';
 import { UsersController } from './users.controller.js';
 
 /**
- * The demo application: the chat module, a demo login, REST pushes, a chat relay and live
+ * The demo application: the chat module, a demo login, REST pushes, rooms, a chat relay and room
  * presence for the browser page.
  */
 @Module({})
@@ -40,6 +41,9 @@ export class AppModule {
             timeoutMs: config.heartbeatTimeoutMs,
           },
           history: config.history,
+          // Presence goes to the rooms a user is in, not to everybody: a connect costs as many
+          // pushes as the user has rooms.
+          roomPresence: true,
           nodeId: config.nodeId,
           redis: config.redisUrl
             ? { url: config.redisUrl, nodeTtlMs: config.nodeTtlMs }
@@ -50,6 +54,8 @@ export class AppModule {
         AuthController,
         UsersController,
         PresenceController,
+        RoomsController,
+        UserRoomsController,
         MetricsController,
         HealthController,
       ],
@@ -58,7 +64,6 @@ export class AppModule {
         { provide: DEMO_METRICS, useValue: metrics },
         DemoTokensService,
         ChatRelayService,
-        PresenceService,
       ],
     };
   }

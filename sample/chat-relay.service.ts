@@ -5,7 +5,13 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
-import { isValidUserId, MessagingService, type IncomingFrame } from '../src/index.js';
+import {
+  isValidRoomId,
+  isValidUserId,
+  MessagingService,
+  RoomsService,
+  type IncomingFrame,
+} from '../src/index.js';
 
 /** Longest chat text the relay accepts. */
 export const MAX_CHAT_TEXT = 4000;
@@ -29,7 +35,10 @@ export class ChatRelayService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly logger = new Logger(ChatRelayService.name);
   private subscription: Subscription | undefined;
 
-  constructor(private readonly messaging: MessagingService) {}
+  constructor(
+    private readonly messaging: MessagingService,
+    private readonly rooms: RoomsService,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.subscription = this.messaging.incoming$.subscribe((frame) => {
@@ -44,7 +53,7 @@ export class ChatRelayService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private async handle(frame: IncomingFrame): Promise<void> {
-    const { to, text, id } = (frame.data ?? {}) as { to?: unknown; text?: unknown; id?: unknown };
+    const { to, room, text, id } = (frame.data ?? {}) as Record<string, unknown>;
     const echo = typeof id === 'string' && id.length <= MAX_CHAT_ID ? { id } : {};
     if (frame.event !== 'chat') {
       return this.reject(frame, echo, 'unknown event; this server handles "chat"');
@@ -52,8 +61,8 @@ export class ChatRelayService implements OnApplicationBootstrap, OnModuleDestroy
     if (id !== undefined && !('id' in echo)) {
       return this.reject(frame, echo, `"id" must be a string of at most ${MAX_CHAT_ID} characters`);
     }
-    if (!isValidUserId(to)) {
-      return this.reject(frame, echo, '"to" must be a valid user id');
+    if (room === undefined ? !isValidUserId(to) : !isValidRoomId(room)) {
+      return this.reject(frame, echo, 'give "to", a valid user id, or "room", a valid room id');
     }
     if (typeof text !== 'string' || text.length === 0 || text.length > MAX_CHAT_TEXT) {
       return this.reject(
@@ -63,6 +72,8 @@ export class ChatRelayService implements OnApplicationBootstrap, OnModuleDestroy
       );
     }
     const ts = Date.now();
+    if (typeof room === 'string') return this.toRoom(frame, room, text, ts, echo);
+    if (typeof to !== 'string') return;
     const message = { type: 'chat', from: frame.user, to, text, ts };
     const [{ delivered }] = await Promise.all([
       this.messaging.send(to, message),
@@ -74,6 +85,37 @@ export class ChatRelayService implements OnApplicationBootstrap, OnModuleDestroy
       type: 'chat:sent',
       ...echo,
       to,
+      delivered,
+      ts,
+    });
+  }
+
+  /**
+   * A member's message to a room: every member's connections get it, the sender's included (so
+   * that their other devices and a reloaded page have it), with the frame's id.
+   */
+  private async toRoom(
+    frame: IncomingFrame,
+    room: string,
+    text: string,
+    ts: number,
+    echo: { id?: string },
+  ): Promise<void> {
+    if (!(await this.rooms.roomsOf(frame.user)).includes(room)) {
+      return this.reject(frame, echo, `you are not a member of room ${room}`);
+    }
+    const { delivered } = await this.rooms.sendToRoom(room, {
+      type: 'chat',
+      from: frame.user,
+      room,
+      text,
+      ts,
+      ...echo,
+    });
+    await this.messaging.sendToConnection(frame.connectionId, {
+      type: 'chat:sent',
+      ...echo,
+      room,
       delivered,
       ts,
     });

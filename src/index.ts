@@ -16,7 +16,19 @@ export type {
   IncomingFrame,
 } from './connection/connection-event.js';
 export { MessagingService } from './delivery/messaging.service.js';
-export type { DisconnectResult, SendOptions, SendResult } from './delivery/send-result.js';
+export {
+  RoomsService,
+  type RoomMember,
+  type RoomSendOptions,
+  type RoomSendResult,
+} from './delivery/rooms/rooms.service.js';
+export { isValidRoomId, MAX_ROOM_ID_LENGTH } from './delivery/rooms/room-id.js';
+export type {
+  DisconnectResult,
+  PushOptions,
+  SendOptions,
+  SendResult,
+} from './delivery/send-result.js';
 export { ChatHealthService, type ChatHealth } from './observability/chat-health.service.js';
 export {
   ChatHealthIndicator,
@@ -50,6 +62,7 @@ export type {
   StreamPosition,
   StreamReplay,
 } from './transports/history-store.interface.js';
+export type { MembershipStore } from './transports/membership-store.interface.js';
 export type {
   JoinResult,
   PresenceEntry,

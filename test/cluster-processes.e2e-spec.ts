@@ -60,19 +60,25 @@ describe('demo instances as OS processes on one Redis', () => {
     const chat = await nextPush(pia);
     assert.equal(chat.data.from, 'quinn');
     assert.equal(chat.data.text, 'hello from A');
-    assert.equal((await nextPush(quinn)).data.delivered, 1);
+    assert.equal((await nextPush(quinn, 'chat:sent')).data.delivered, 1);
     await quinn.close();
   });
 
-  it('presence follows a user from instance to instance, and back', async () => {
+  it('room presence follows a user from instance to instance, and back', async () => {
     const connect = async (node: DemoProcess, user: string) => {
       const { body } = await http(node, '/auth/login', { user });
       return TestClient.connectAndWelcome(`ws://127.0.0.1:${node.port}/ws?token=${body.token}`);
     };
+    for (const user of ['ola', 'sam']) {
+      const joined = await fetch(`http://127.0.0.1:${a.port}/rooms/team/members/${user}`, {
+        method: 'PUT',
+      });
+      assert.equal(joined.status, 204);
+    }
     const aboutSam = (client: TestClient) =>
       client
-        .framesOf('message')
-        .filter(({ data }) => data?.type === 'presence' && data.user === 'sam')
+        .framesOf('presence')
+        .filter(({ room, data }) => room === 'team' && data.user === 'sam')
         .map(({ data }) => (data.online ? 'online' : 'offline'));
     const ola = await connect(b, 'ola');
 

@@ -1,4 +1,4 @@
-import type { WelcomeData } from '../../src/protocol/index.js';
+import type { RoomMembershipData, WelcomeData } from '../../src/protocol/index.js';
 import type { ChatClientError } from './chat-client-error.js';
 
 /**
@@ -14,6 +14,18 @@ export interface StreamPosition {
   /** The offset of the last push the client received (0 before the first). */
   readonly offset: number;
 }
+
+/** A push as `push` listeners get it: any event the application sends, to the user or a room. */
+export interface Push<M = unknown> {
+  /** `message`, or the name the server gave it. */
+  event: string;
+  data: M;
+  /** For a room's push: the room. */
+  room?: string;
+}
+
+/** Passed to `room` listeners: the user joined or left a room while connected. */
+export type RoomChange = RoomMembershipData;
 
 /** Passed to `close` listeners, once for every socket that ended. */
 export interface CloseInfo {
@@ -44,8 +56,12 @@ export interface ChatClientEvents<M = unknown> {
   open: undefined;
   /** The server registered the connection: the client is connected and flushed its queue. */
   welcome: Welcome;
-  /** A push: the `data` of a `{"event":"message"}` frame. */
+  /** A push to the user: the `data` of a `{"event":"message"}` frame without a room. */
   message: M;
+  /** Every push, to the user or to one of their rooms, whatever its event name. */
+  push: Push<M>;
+  /** The user joined or left a room while connected. */
+  room: RoomChange;
   /** A socket ended; see `willReconnect`. */
   close: CloseInfo;
   /** Something failed; see `ChatClientError.code`. Never thrown, only reported. */

@@ -67,6 +67,11 @@ export interface ChatClientOptions {
    * the welcome whether it could). Later reconnects resume from where the client is.
    */
   position?: StreamPosition;
+  /**
+   * Where to resume each room's stream on the first connection, e.g. `client.roomPositions`
+   * saved before a page reload.
+   */
+  roomPositions?: Record<string, StreamPosition>;
 }
 
 /** @internal The options with every default filled in and checked. */
@@ -82,6 +87,7 @@ export interface ResolvedChatClientOptions {
   whileDisconnected: 'queue' | 'reject';
   maxQueued: number;
   position: StreamPosition | undefined;
+  roomPositions: Map<string, StreamPosition>;
 }
 
 /**
@@ -121,6 +127,13 @@ export function resolveChatClientOptions(options: ChatClientOptions): ResolvedCh
     whileDisconnected,
     maxQueued: integer('maxQueued', options.maxQueued, 50, 1),
     position: streamPosition(options.position),
+    roomPositions: new Map(
+      Object.entries(options.roomPositions ?? {}).map(([room, raw]) => {
+        const position = streamPosition(raw);
+        if (!position) fail(`"roomPositions" must map rooms to { epoch, offset }`);
+        return [room, position];
+      }),
+    ),
   };
 }
 

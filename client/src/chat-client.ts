@@ -4,6 +4,7 @@ import type {
   ChatClientEvents,
   ChatClientState,
   CloseInfo,
+  Push,
   StreamPosition,
   Welcome,
 } from './chat-client-events.js';
@@ -19,12 +20,14 @@ import { afterClose, afterRefusedHandshake, type AfterClose } from './retry-poli
 import {
   ClientEvent,
   CloseCode,
+  encodeRoomPositions,
+  MAX_ROOM_POSITIONS_LENGTH,
   parseEnvelope,
   RecoveryParameter,
   ServerEvent,
   type ServerFrame,
 } from '../../src/protocol/index.js';
-import { readServerError, readWelcome } from './server-frames.js';
+import { readRoomChange, readServerError, readWelcome } from './server-frames.js';
 import { OPEN, refusedHandshakeStatus, type WebSocketLike } from './web-socket.js';
 
 const HEARTBEAT_FRAME = JSON.stringify({ event: ClientEvent.Heartbeat });
@@ -61,6 +64,8 @@ export class ChatClient<M = unknown> {
   private welcome: Welcome | undefined;
   /** Where the client is in the user's stream; undefined until a server with history says. */
   private streamPosition: StreamPosition | undefined;
+  /** Where it is in each room's stream, the most recently moved last. */
+  private readonly rooms: Map<string, StreamPosition>;
   /** HTTP status of the current socket's refused handshake, when the implementation tells. */
   private refusedStatus: number | undefined;
   /** Number of the retry in progress; back to 0 on every welcome. */
@@ -74,6 +79,7 @@ export class ChatClient<M = unknown> {
   constructor(options: ChatClientOptions) {
     this.options = resolveChatClientOptions(options);
     this.streamPosition = this.options.position;
+    this.rooms = this.options.roomPositions;
     this.outbox = new Outbox(this.options.maxQueued);
     this.heartbeat = new Heartbeat(
       () => this.socket?.send(HEARTBEAT_FRAME),
@@ -104,6 +110,14 @@ export class ChatClient<M = unknown> {
    */
   get position(): StreamPosition | undefined {
     return this.streamPosition;
+  }
+
+  /**
+   * Where the client is in each of the user's rooms, as `position` is for the user's own stream:
+   * save it with `position` and pass it as `roomPositions` to resume after a reload.
+   */
+  get roomPositions(): Record<string, StreamPosition> {
+    return Object.fromEntries(this.rooms);
   }
 
   /**
@@ -249,6 +263,8 @@ export class ChatClient<M = unknown> {
       url.searchParams.set(RecoveryParameter.Since, String(this.streamPosition.offset));
       url.searchParams.set(RecoveryParameter.Epoch, this.streamPosition.epoch);
     }
+    const rooms = this.roomsToResume();
+    if (rooms) url.searchParams.set(RecoveryParameter.Rooms, rooms);
     let socket: WebSocketLike;
     try {
       socket = new this.options.WebSocket(url.href);
@@ -302,8 +318,14 @@ export class ChatClient<M = unknown> {
     switch (frame.event) {
       case ServerEvent.Welcome:
         return this.welcomed(socket, frame.data);
-      case ServerEvent.Message:
-        return this.pushed(frame);
+      case ServerEvent.Room: {
+        const change = readRoomChange(frame.data);
+        if (!change) return;
+        if (!change.member) this.rooms.delete(change.room);
+        else if (change.epoch !== undefined)
+          this.moveRoom(change.room, change.epoch, change.offset!);
+        return this.listeners.dispatch('room', change);
+      }
       case ServerEvent.Error: {
         const { code, message } = readServerError(frame.data);
         return this.listeners.dispatch(
@@ -313,19 +335,50 @@ export class ChatClient<M = unknown> {
           }),
         );
       }
-      // 'heartbeat' answers only prove liveness, recorded above; other events would come from a
-      // newer server and are ignored.
+      case ServerEvent.Heartbeat:
+        // Its answer only proves liveness, recorded above.
+        return;
+      default:
+        return this.pushed(frame);
     }
+  }
+
+  /** The room positions to send back: the most recently moved first, as many as fit. */
+  private roomsToResume(): string | undefined {
+    const entries = [...this.rooms].reverse();
+    while (entries.length > 0) {
+      const encoded = encodeRoomPositions(Object.fromEntries(entries));
+      if (encoded.length <= MAX_ROOM_POSITIONS_LENGTH) return encoded;
+      entries.length = Math.floor(entries.length * 0.9);
+    }
+    return undefined;
+  }
+
+  /** Records a room's position, as the most recently moved. */
+  private moveRoom(room: string, epoch: string, offset: number): void {
+    this.rooms.delete(room);
+    this.rooms.set(room, { epoch, offset });
   }
 
   /** A push: a stored one moves the position, and one the client already has is dropped. */
   private pushed(frame: ServerFrame): void {
-    const position = this.streamPosition;
-    if (position && frame.offset !== undefined) {
-      if (frame.offset <= position.offset) return;
-      this.streamPosition = { epoch: position.epoch, offset: frame.offset };
+    const { room, offset, epoch } = frame;
+    if (room !== undefined) {
+      const position = this.rooms.get(room);
+      if (offset !== undefined && epoch !== undefined) {
+        if (position?.epoch === epoch && offset <= position.offset) return;
+        this.moveRoom(room, epoch, offset);
+      }
+    } else if (this.streamPosition && offset !== undefined) {
+      if (offset <= this.streamPosition.offset) return;
+      this.streamPosition = { epoch: this.streamPosition.epoch, offset };
     }
-    this.listeners.dispatch('message', frame.data as M);
+    const push: Push<M> = { event: frame.event, data: frame.data as M };
+    if (room !== undefined) push.room = room;
+    if (frame.event === ServerEvent.Message && room === undefined) {
+      this.listeners.dispatch('message', push.data);
+    }
+    this.listeners.dispatch('push', push);
   }
 
   private welcomed(socket: WebSocketLike, data: unknown): void {
@@ -348,6 +401,12 @@ export class ChatClient<M = unknown> {
       // Not recovered (or not asked): the stream goes on from where it stands now. When it did
       // recover, the missed pushes follow and move the position themselves.
       this.streamPosition = { epoch: welcome.epoch, offset: welcome.offset! };
+    }
+    // The same for each room; rooms the user left meanwhile are forgotten.
+    const rooms = welcome.rooms ?? {};
+    for (const room of [...this.rooms.keys()]) if (!(room in rooms)) this.rooms.delete(room);
+    for (const [room, { epoch, offset, recovered }] of Object.entries(rooms)) {
+      if (recovered !== true) this.moveRoom(room, epoch, offset);
     }
     this.heartbeat.start(welcome.heartbeatIntervalMs, this.options.heartbeatTimeoutMs);
     for (const frame of this.outbox.drain()) socket.send(frame);

@@ -4,7 +4,9 @@ export type {
   ChatClientEvents,
   ChatClientState,
   CloseInfo,
+  Push,
   ReconnectingInfo,
+  RoomChange,
   StreamPosition,
   Welcome,
 } from './chat-client-events.js';

@@ -1,7 +1,7 @@
 // How the client reads the data of the server's frames, defensively: a foreign or newer server
 // must not be able to make it throw. The frames themselves are defined in src/protocol.
-import { EPOCH_PATTERN } from '../../src/protocol/index.js';
-import type { Welcome } from './chat-client-events.js';
+import { EPOCH_PATTERN, type RoomPosition } from '../../src/protocol/index.js';
+import type { RoomChange, Welcome } from './chat-client-events.js';
 
 /**
  * Reads the data of a welcome frame. A missing or unusable `heartbeatIntervalMs` becomes
@@ -28,7 +28,31 @@ export function readWelcome(data: unknown, fallbackIntervalMs: number): Welcome 
     welcome.offset = offset;
   }
   if (typeof recovered === 'boolean') welcome.recovered = recovered;
+  const rooms = readRooms((data as { rooms?: unknown }).rooms);
+  if (rooms) welcome.rooms = rooms;
   return welcome;
+}
+
+/** The rooms of a welcome, keeping only well-formed positions. */
+function readRooms(raw: unknown): Record<string, RoomPosition> | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const rooms: Record<string, RoomPosition> = {};
+  for (const [room, value] of Object.entries(raw)) {
+    const { epoch, offset, recovered } = (value ?? {}) as Record<string, unknown>;
+    if (typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch) || !isOffset(offset)) continue;
+    rooms[room] = typeof recovered === 'boolean' ? { epoch, offset, recovered } : { epoch, offset };
+  }
+  return rooms;
+}
+
+/** Reads the data of a `room` frame; undefined when it is not one. */
+export function readRoomChange(data: unknown): RoomChange | undefined {
+  const { room, member, epoch, offset } = (data ?? {}) as Record<string, unknown>;
+  if (typeof room !== 'string' || typeof member !== 'boolean') return undefined;
+  if (member && typeof epoch === 'string' && EPOCH_PATTERN.test(epoch) && isOffset(offset)) {
+    return { room, member, epoch, offset };
+  }
+  return { room, member };
 }
 
 /** Whether `value` is an offset: an integer >= 0. */

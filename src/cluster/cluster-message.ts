@@ -6,9 +6,21 @@ export interface CloseAction {
   message?: string;
 }
 
+/** @internal A user joining or leaving a room, for the nodes that hold the user's connections. */
+export interface MembershipAction {
+  room: string;
+  member: boolean;
+  /** On a join, with history: where the room's stream stood when the user joined. */
+  position?: { epoch: string; offset: number };
+}
+
 /** @internal Who a forwarded action is for, on the nodes that hold them. */
 export type DeliveryTarget =
-  { users: readonly string[] } | { connectionIds: readonly string[] } | { all: true };
+  | { users: readonly string[] }
+  | { connectionIds: readonly string[] }
+  | { all: true }
+  /** The members of a room, on the nodes that hold any, but those in `except`. */
+  | { room: string; except?: readonly string[] };
 
 /**
  * @internal One action for a node to apply to its own connections: push a frame, or close them.
@@ -23,13 +35,22 @@ export interface DeliverItem {
   stamp?: [stream: string, epoch: string, offset: number];
   /** Close the connections instead of pushing. */
   close?: CloseAction;
+  /** Apply a room membership change to the users' connections instead of pushing. */
+  membership?: MembershipAction;
   /** Deliver to every local connection of these users. */
   users?: string[];
   /** Deliver to these local connections. */
   connectionIds?: string[];
   /** Deliver to every local connection. */
   all?: true;
+  /** Deliver to the local members of this room. */
+  room?: string;
+  /** With `room`: members who do not get it. */
+  except?: string[];
 }
+
+/** @internal What a {@link DeliverItem} asks for, without its id and target. */
+export type ItemAction = Pick<DeliverItem, 'frame' | 'stamp' | 'close' | 'membership'>;
 
 /** @internal `[request id, delivered, dropped]` for one {@link DeliverItem}. */
 export type DeliveryReceipt = [id: number, delivered: number, dropped: number];
@@ -64,6 +85,9 @@ function isDeliverItem(value: unknown): value is DeliverItem {
     (item.frame === undefined || typeof item.frame === 'string') &&
     (item.stamp === undefined || isStamp(item.stamp)) &&
     (item.close === undefined || isCloseAction(item.close)) &&
+    (item.membership === undefined || isMembership(item.membership)) &&
+    (item.room === undefined || typeof item.room === 'string') &&
+    (item.except === undefined || isStringArray(item.except)) &&
     (item.users === undefined || isStringArray(item.users)) &&
     (item.connectionIds === undefined || isStringArray(item.connectionIds)) &&
     (item.all === undefined || item.all === true)
@@ -87,6 +111,15 @@ function isStamp(value: unknown): value is DeliverItem['stamp'] {
     typeof value[1] === 'string' &&
     Number.isSafeInteger(value[2])
   );
+}
+
+function isMembership(value: unknown): value is MembershipAction {
+  if (value === null || typeof value !== 'object') return false;
+  const { room, member, position } = value as Record<string, unknown>;
+  if (typeof room !== 'string' || typeof member !== 'boolean') return false;
+  if (position === undefined) return true;
+  const { epoch, offset } = (position ?? {}) as Record<string, unknown>;
+  return typeof epoch === 'string' && Number.isSafeInteger(offset);
 }
 
 function isReceipt(value: unknown): value is DeliveryReceipt {

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { MemoryHistory } from '../transports/memory/memory.history.js';
+import { MemoryMembership } from '../transports/memory/memory.membership.js';
 import { ChatStatsService } from '../common/chat-stats.service.js';
 import { resolveChatOptions } from '../module/chat-options.resolve.js';
 import type { ChatModuleOptions } from '../options/chat-options.interface.js';
@@ -66,6 +67,14 @@ class FakeBroker implements ChatBroker {
     this.publishedAll.push(body as ClusterMessage);
     return this.replyAll();
   }
+  readonly channels: { channel: string; body: ClusterMessage }[] = [];
+  replyTo: (channel: string) => Promise<number> = async () => 0;
+  async subscribe(): Promise<void> {}
+  async unsubscribe(): Promise<void> {}
+  publishTo(channel: string, body: unknown): Promise<number> {
+    this.channels.push({ channel, body: body as ClusterMessage });
+    return this.replyTo(channel);
+  }
 }
 
 /** Answers `locate` from `where` (user → node per connection) unless a test replaces `answer`. */
@@ -118,7 +127,7 @@ function setup(overrides: Partial<ChatModuleOptions> = {}) {
   const stats = new ChatStatsService();
   const router = new ClusterRouterService(
     options,
-    { broker, presence, history: new MemoryHistory() },
+    { broker, presence, history: new MemoryHistory(), membership: new MemoryMembership() },
     local,
     stats,
   );
@@ -389,6 +398,25 @@ describe('ClusterRouterService', () => {
     await drain();
     assert.equal(send.done(), true);
     assert.deepEqual(await send.result, { delivered: 1, dropped: 0 });
+  });
+
+  it('publishes a room message once to the room channel, and waits for a receipt per receiver', async () => {
+    const { router, broker, presence } = setup();
+    broker.replyTo = async () => 2;
+    const send = track(router.forward({ room: 'r1', except: ['me'] }, frame('x'), count(1, 0)));
+    await drain();
+    assert.deepEqual(presence.lookups, [], 'a room needs no presence lookup');
+    assert.equal(broker.channels.length, 1);
+    const [{ channel, body }] = broker.channels;
+    assert.equal(channel, 'room:r1');
+    const item = (body as { items: DeliverItem[] }).items[0];
+    assert.deepEqual([item.room, item.except, item.frame], ['r1', ['me'], 'x']);
+    router.receive('n1', { type: 'delivered', receipts: [[item.id, 3, 0]] });
+    await drain();
+    assert.equal(send.done(), false, 'a second receiver has not answered');
+    router.receive('n2', { type: 'delivered', receipts: [[item.id, 1, 1]] });
+    await drain();
+    assert.deepEqual(await send.result, { delivered: 5, dropped: 1 });
   });
 
   it('routes connection ids to the node named by their prefix', async () => {

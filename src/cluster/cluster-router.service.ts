@@ -13,13 +13,14 @@ import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
 import type { BrokerNode } from '../transports/broker.interface.js';
 import type { ChatTransport } from '../transports/chat-transport.interface.js';
+import { roomChannel } from './room-channel.js';
 import {
   decodeClusterMessage,
   type ClusterMessage,
-  type CloseAction,
   type DeliverItem,
   type DeliveryReceipt,
   type DeliveryTarget,
+  type ItemAction,
 } from './cluster-message.js';
 import { LOCAL_DELIVERY, type DeliveryAction, type LocalDeliverer } from './local-deliverer.js';
 
@@ -35,9 +36,8 @@ interface QueuedSend {
   /** When it was handed to the router (performance.now()): it resolves by then + the timeout. */
   queuedAt: number;
   target: DeliveryTarget;
-  frame?: string;
-  stamp?: DeliverItem['stamp'];
-  close?: CloseAction;
+  /** The action, as it travels. */
+  action: ItemAction;
   result: ClusterCount;
   resolve: () => void;
 }
@@ -111,12 +111,7 @@ export class ClusterRouterService
       this.queue.push({
         queuedAt: performance.now(),
         target,
-        ...('frame' in action
-          ? {
-              frame: action.frame.toString(),
-              stamp: action.stamp && [action.stamp.stream, action.stamp.epoch, action.stamp.offset],
-            }
-          : { close: action.close }),
+        action: encodeAction(action),
         result,
         resolve: () => resolve(result),
       });
@@ -150,26 +145,12 @@ export class ClusterRouterService
 
   /** Applies another node's requests to the connections here, and answers. */
   private apply(from: string, items: DeliverItem[]): void {
-    const receipts = items.map(
-      ({ id, frame, stamp, close, users, connectionIds, all }): DeliveryReceipt => {
-        const target: DeliveryTarget = all
-          ? { all }
-          : connectionIds
-            ? { connectionIds }
-            : { users: users ?? [] };
-        const action: DeliveryAction | undefined = close
-          ? { close }
-          : frame !== undefined
-            ? {
-                frame: Buffer.from(frame),
-                stamp: stamp && { stream: stamp[0], epoch: stamp[1], offset: stamp[2] },
-              }
-            : undefined;
-        if (!action) return [id, 0, 0];
-        const { delivered, dropped } = this.local.deliver(target, action);
-        return [id, delivered, dropped];
-      },
-    );
+    const receipts = items.map((item): DeliveryReceipt => {
+      const action = decodeAction(item);
+      if (!action) return [item.id, 0, 0];
+      const { delivered, dropped } = this.local.deliver(targetOf(item), action);
+      return [item.id, delivered, dropped];
+    });
     const answer: ClusterMessage = { type: 'delivered', receipts };
     this.transport.broker
       .publish(from, answer)
@@ -233,24 +214,28 @@ export class ClusterRouterService
     }
 
     const perNode = new Map<string, DeliverItem[]>();
+    const perRoom = new Map<string, DeliverItem[]>();
     const broadcasts: DeliverItem[] = [];
     const started: number[] = [];
     for (const send of batch) {
       const id = ++this.nextId;
-      const items = this.itemsPerNode(id, send, located);
-      if (items === 'all') {
-        broadcasts.push({ id, frame: send.frame, stamp: send.stamp, close: send.close, all: true });
-      } else if (items.size === 0) {
-        send.resolve();
-        continue;
+      const { target, action } = send;
+      let publishing = 1;
+      if ('all' in target) {
+        broadcasts.push({ id, ...action, all: true });
+      } else if ('room' in target) {
+        const item: DeliverItem = { id, ...action, room: target.room };
+        if (target.except?.length) item.except = [...target.except];
+        append(perRoom, target.room, item);
       } else {
-        for (const [node, item] of items) {
-          const list = perNode.get(node);
-          if (list) list.push(item);
-          else perNode.set(node, [item]);
+        const items = this.itemsPerNode(id, send, located);
+        if (items.size === 0) {
+          send.resolve();
+          continue;
         }
+        for (const [node, item] of items) append(perNode, node, item);
+        publishing = items.size;
       }
-      const publishing = items === 'all' ? 1 : items.size;
       this.awaiting.set(id, {
         result: send.result,
         resolve: send.resolve,
@@ -262,6 +247,14 @@ export class ClusterRouterService
     if (started.length === 0) return;
 
     const { broker } = this.transport;
+    // A room's message goes only to the nodes subscribed to it: those holding members.
+    for (const [room, items] of perRoom) {
+      const message: ClusterMessage = { type: 'deliver', items };
+      this.timed(broker.publishTo(roomChannel(room), message)).then(
+        (reached) => this.published(items, reached),
+        () => this.published(items, 0, 'backplane_unavailable'),
+      );
+    }
     for (const [node, items] of perNode) {
       const message: ClusterMessage = { type: 'deliver', items };
       this.timed(broker.publish(node, message)).then(
@@ -294,18 +287,17 @@ export class ClusterRouterService
     return lookup;
   }
 
-  /** Splits a send into one item per node other than this one, or 'all' for a broadcast. */
+  /** Splits a send to users or connections into one item per node other than this one. */
   private itemsPerNode(
     id: number,
-    { target, frame, stamp, close }: QueuedSend,
+    { target, action }: QueuedSend,
     located: Map<string, string[]>,
-  ): Map<string, DeliverItem> | 'all' {
-    if ('all' in target) return 'all';
+  ): Map<string, DeliverItem> {
     const items = new Map<string, DeliverItem>();
     const add = (node: string, field: 'users' | 'connectionIds', value: string): void => {
       if (node === this.nodeId) return;
       let item = items.get(node);
-      if (!item) items.set(node, (item = { id, frame, stamp, close, [field]: [] }));
+      if (!item) items.set(node, (item = { id, ...action, [field]: [] }));
       const list = item[field]!;
       if (list[list.length - 1] !== value) list.push(value);
     };
@@ -313,7 +305,7 @@ export class ClusterRouterService
       for (const user of target.users) {
         for (const node of located.get(user) ?? []) add(node, 'users', user);
       }
-    } else {
+    } else if ('connectionIds' in target) {
       for (const connectionId of target.connectionIds) {
         add(nodeOf(connectionId), 'connectionIds', connectionId);
       }
@@ -362,4 +354,41 @@ export class ClusterRouterService
     send.result.incomplete ??= reason;
     send.resolve();
   }
+}
+
+function append<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
+  const list = lists.get(key);
+  if (list) list.push(value);
+  else lists.set(key, [value]);
+}
+
+/** An action as it travels between nodes. */
+function encodeAction(action: DeliveryAction): ItemAction {
+  if ('close' in action) return { close: action.close };
+  if ('membership' in action) return { membership: action.membership };
+  const { frame, stamp } = action;
+  return {
+    frame: frame.toString(),
+    ...(stamp && { stamp: [stamp.stream, stamp.epoch, stamp.offset] }),
+  };
+}
+
+/** The action an item from another node asks for, if it asks for one. */
+function decodeAction(item: DeliverItem): DeliveryAction | undefined {
+  if (item.close) return { close: item.close };
+  if (item.membership) return { membership: item.membership };
+  if (item.frame === undefined) return undefined;
+  const { stamp } = item;
+  return {
+    frame: Buffer.from(item.frame),
+    stamp: stamp && { stream: stamp[0], epoch: stamp[1], offset: stamp[2], room: item.room },
+  };
+}
+
+/** Who an item from another node is for. */
+function targetOf({ all, room, except, connectionIds, users }: DeliverItem): DeliveryTarget {
+  if (all) return { all };
+  if (room !== undefined) return { room, except };
+  if (connectionIds) return { connectionIds };
+  return { users: users ?? [] };
 }

@@ -1,12 +1,16 @@
 import type { StreamStamp } from '../connection/held-frame.js';
 import type { DeliveryCount } from '../connection/outbound.service.js';
-import type { CloseAction, DeliveryTarget } from './cluster-message.js';
+import type { CloseAction, DeliveryTarget, MembershipAction } from './cluster-message.js';
 
 /**
  * @internal What to do to a target's connections: push a frame (a stored push carries its stream
- * stamp, so that each connection takes it through its cursor), or close them.
+ * stamp, so that each connection takes it through its cursor), close them, or apply a room
+ * membership change to them.
  */
-export type DeliveryAction = { frame: Buffer; stamp?: StreamStamp } | { close: CloseAction };
+export type DeliveryAction =
+  | { frame: Buffer; stamp?: StreamStamp }
+  | { close: CloseAction }
+  | { membership: MembershipAction };
 
 /**
  * @internal Applies an action to this node's connections. The delivery layer provides it (under

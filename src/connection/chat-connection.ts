@@ -40,6 +40,8 @@ export class ChatConnection implements ConnectionInfo, PresenceEntry, BucketStat
   heldBytes = 0;
   /** Where the connection stands in its user's stream; undefined without history, or unknown. */
   cursor: StreamCursor | undefined = undefined;
+  /** Where it stands in each of its user's rooms' streams; undefined until it has a room. */
+  roomCursors: Map<string, StreamCursor> | undefined = undefined;
 
   constructor(
     readonly id: string,

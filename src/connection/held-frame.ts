@@ -3,6 +3,8 @@ export interface StreamStamp {
   readonly stream: string;
   readonly epoch: string;
   readonly offset: number;
+  /** The room, for a room's stream; absent for the user's own stream. */
+  readonly room?: string;
 }
 
 /** @internal Where a connection stands in a stream: the last offset it was given. */

@@ -1,5 +1,5 @@
 import type { ChatConnection } from './chat-connection.js';
-import type { StreamCursor } from './held-frame.js';
+import type { Recovery } from './handshake/recovery-position.js';
 
 /**
  * @internal Starts a registered connection's session: its welcome, and with history the replay of
@@ -7,10 +7,8 @@ import type { StreamCursor } from './held-frame.js';
  * registers the connection and hands it over.
  */
 export interface SessionOpener {
-  /**
-   * @param recovery the position the client asked to recover from (`?since=&epoch=`), if any
-   */
-  open(connection: ChatConnection, recovery: StreamCursor | undefined): void;
+  /** @param recovery the positions the client asked to recover from, if any */
+  open(connection: ChatConnection, recovery: Recovery): void;
 }
 
 /** @internal Injection token of the {@link SessionOpener}. */

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { DeliveryTarget } from '../cluster/cluster-message.js';
+import type { DeliveryTarget, MembershipAction } from '../cluster/cluster-message.js';
 import type { DeliveryAction, LocalDeliverer } from '../cluster/local-deliverer.js';
 import type { ChatConnection } from '../connection/chat-connection.js';
 import { ClientRegistryService } from '../connection/client-registry.service.js';
 import type { StreamStamp } from '../connection/held-frame.js';
 import { OutboundService, type DeliveryCount } from '../connection/outbound.service.js';
+import { RoomRegistryService } from './rooms/room-registry.service.js';
+import { RoomSessionsService } from './rooms/room-sessions.service.js';
 import { StreamDeliveryService } from './streams/stream-delivery.service.js';
 
 /**
@@ -18,6 +20,8 @@ export class LocalDeliveryService implements LocalDeliverer {
     private readonly registry: ClientRegistryService,
     private readonly outbound: OutboundService,
     private readonly streams: StreamDeliveryService,
+    private readonly rooms: RoomRegistryService,
+    private readonly roomSessions: RoomSessionsService,
   ) {}
 
   deliver(target: DeliveryTarget, action: DeliveryAction): DeliveryCount {
@@ -27,6 +31,7 @@ export class LocalDeliveryService implements LocalDeliverer {
       result.delivered = this.registry.endAll(this.connections(target), reason, message);
       return result;
     }
+    if ('membership' in action) return this.applyMembership(target, action.membership);
     const { frame, stamp } = action;
     if ('users' in target) {
       // The common case, written out so that a send to one user builds no array.
@@ -38,6 +43,19 @@ export class LocalDeliveryService implements LocalDeliverer {
 
   catchUp(): void {
     void this.streams.catchUp();
+    void this.roomSessions.catchUp();
+  }
+
+  private applyMembership(target: DeliveryTarget, membership: MembershipAction): DeliveryCount {
+    const result: DeliveryCount = { delivered: 0, dropped: 0 };
+    if (!('users' in target)) return result;
+    for (const user of target.users) {
+      const held = this.registry.of(user).length;
+      if (held === 0) continue;
+      result.delivered += held;
+      void this.roomSessions.applyMembership(user, membership);
+    }
+    return result;
   }
 
   private write(
@@ -58,11 +76,22 @@ export class LocalDeliveryService implements LocalDeliverer {
   private connections(target: DeliveryTarget): Iterable<ChatConnection> {
     if ('all' in target) return this.registry.all();
     if ('users' in target) return target.users.flatMap((user) => this.registry.of(user));
+    if ('room' in target) return this.roomMembers(target.room, target.except);
     const found: ChatConnection[] = [];
     for (const id of target.connectionIds) {
       const connection = this.registry.find(id);
       if (connection) found.push(connection);
     }
     return found;
+  }
+
+  /** The connections here of a room's members, but those of `except`. */
+  private roomMembers(room: string, except: readonly string[] | undefined): ChatConnection[] {
+    const connections: ChatConnection[] = [];
+    for (const user of this.rooms.membersHere(room) ?? []) {
+      if (except?.includes(user)) continue;
+      connections.push(...this.registry.of(user));
+    }
+    return connections;
   }
 }

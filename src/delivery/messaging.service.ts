@@ -9,12 +9,14 @@ import { ClientRegistryService } from '../connection/client-registry.service.js'
 import type { ConnectionEvent, IncomingFrame } from '../connection/connection-event.js';
 import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
-import { messageText, pushHead, storedPushText } from '../protocol/frames.js';
+import { pushHead, storedPushText } from '../protocol/frames.js';
 import type { ChatTransport } from '../transports/chat-transport.interface.js';
 import type { HistoryLimits } from '../transports/history-store.interface.js';
+import { DispatchService } from './dispatch.service.js';
 import { LocalDeliveryService } from './local-delivery.service.js';
 import { payloadJson } from './payload-json.js';
-import type { DisconnectResult, SendOptions, SendResult } from './send-result.js';
+import { pushEvent } from './push-event.js';
+import type { DisconnectResult, PushOptions, SendOptions, SendResult } from './send-result.js';
 import { userStream } from './streams/stream-names.js';
 
 /**
@@ -53,6 +55,7 @@ export class MessagingService {
     private readonly registry: ClientRegistryService,
     private readonly local: LocalDeliveryService,
     private readonly router: ClusterRouterService,
+    private readonly dispatcher: DispatchService,
     @Inject(CHAT_TRANSPORT) private readonly transport: ChatTransport,
     private readonly stats: ChatStatsService,
     events: ChatEventsService,
@@ -67,10 +70,9 @@ export class MessagingService {
    * result names its `offset`.
    */
   async send(user: string, payload: unknown, options?: SendOptions): Promise<SendResult> {
-    const json = payloadJson(payload);
-    if (this.history && !options?.volatile)
-      return this.pushStored(user, pushHead(json), this.history);
-    return this.push({ users: [user] }, { frame: Buffer.from(messageText(json)) });
+    const head = pushHead(payloadJson(payload), pushEvent(options));
+    if (this.history && !options?.volatile) return this.pushStored(user, head, this.history);
+    return this.push({ users: [user] }, { frame: Buffer.from(`${head}}`) });
   }
 
   /**
@@ -82,12 +84,11 @@ export class MessagingService {
     payload: unknown,
     options?: SendOptions,
   ): Promise<SendResult> {
-    const json = payloadJson(payload);
+    const head = pushHead(payloadJson(payload), pushEvent(options));
     const unique = [...new Set(users)];
     if (!this.history || options?.volatile) {
-      return this.push({ users: unique }, { frame: Buffer.from(messageText(json)) });
+      return this.push({ users: unique }, { frame: Buffer.from(`${head}}`) });
     }
-    const head = pushHead(json);
     const history = this.history;
     const results = await Promise.all(unique.map((user) => this.pushStored(user, head, history)));
     const total: SendResult = { delivered: 0, dropped: 0, offsets: {} };
@@ -101,16 +102,21 @@ export class MessagingService {
   }
 
   /** Pushes `payload` to every live connection in the cluster. It is never stored. */
-  async broadcast(payload: unknown): Promise<SendResult> {
-    return this.push({ all: true }, { frame: Buffer.from(messageText(payloadJson(payload))) });
+  async broadcast(payload: unknown, options?: PushOptions): Promise<SendResult> {
+    const frame = Buffer.from(`${pushHead(payloadJson(payload), pushEvent(options))}}`);
+    return this.push({ all: true }, { frame });
   }
 
   /**
    * Pushes `payload` to one connection, e.g. to answer the frame that came from it. It is never
    * stored: it belongs to that connection, not to the user's stream.
    */
-  async sendToConnection(connectionId: string, payload: unknown): Promise<SendResult> {
-    const frame = Buffer.from(messageText(payloadJson(payload)));
+  async sendToConnection(
+    connectionId: string,
+    payload: unknown,
+    options?: PushOptions,
+  ): Promise<SendResult> {
+    const frame = Buffer.from(`${pushHead(payloadJson(payload), pushEvent(options))}}`);
     return this.push({ connectionIds: [connectionId] }, { frame });
   }
 
@@ -195,22 +201,7 @@ export class MessagingService {
     }
   }
 
-  /**
-   * Delivers to the connections here, adds what the other nodes report, and counts the outcome.
-   * In a single process that is all synchronous: no promise beyond the one the caller gets.
-   */
   private push(target: DeliveryTarget, action: DeliveryAction): SendResult | Promise<SendResult> {
-    const forwarded = this.router.forward<SendResult>(
-      target,
-      action,
-      this.local.deliver(target, action),
-    );
-    if (!(forwarded instanceof Promise)) return this.recorded(forwarded);
-    return forwarded.then((result) => this.recorded(result));
-  }
-
-  private recorded(result: SendResult): SendResult {
-    this.stats.recordSend(result);
-    return result;
+    return this.dispatcher.dispatch(target, action);
   }
 }

@@ -19,8 +19,19 @@ export interface SendResult {
   offsets?: Record<string, number>;
 }
 
-/** Options of a send. */
-export interface SendOptions {
+/** Options of a push: `volatile` applies to sends that store, `event` to every send. */
+export interface PushOptions {
+  /**
+   * The event name of the push, instead of `message`: `{"event":"presence","data":…}`. Names
+   * are 1–64 letters, digits, `_ . : -`; the protocol's own (`welcome`, `heartbeat`, `error`,
+   * `ack`, `room`) are refused with a `TypeError`.
+   * @default 'message'
+   */
+  event?: string;
+}
+
+/** Options of `send` and `sendMany`. */
+export interface SendOptions extends PushOptions {
   /**
    * Do not store the push (typing indicators, cursors, anything stale a second later): it is
    * delivered at most once, to the connections live now, and gets no offset.

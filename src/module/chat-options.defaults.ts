@@ -11,6 +11,7 @@ type Defaults = Pick<
   | 'clusterTimeoutMs'
   | 'limits'
   | 'closeOnTokenExpiry'
+  | 'roomPresence'
 > & {
   connectionsPerUser: 'single';
   history: { size: number; ttlMs: number };
@@ -49,6 +50,7 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<Defaults> = {
   },
   perMessageDeflate: false,
   closeOnTokenExpiry: false,
+  roomPresence: false,
   metrics: { prefix: 'chat_' },
   redis: { keyPrefix: 'chat:', nodeTtlMs: 15_000, connectTimeoutMs: 10_000 },
   nodeId: () => hostname(),

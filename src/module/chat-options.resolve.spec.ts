@@ -19,6 +19,7 @@ describe('resolveChatOptions', () => {
       maxConnectionsPerUser: 1,
       heartbeat: { intervalMs: 25_000, timeoutMs: 60_000 },
       history: { size: 100, ttlMs: 300_000 },
+      roomPresence: false,
       backpressure: { highWaterMarkBytes: 1_048_576, policy: 'drop' },
       coalesceWrites: { maxHoldMs: 5 },
       maxPayloadBytes: 65_536,
@@ -160,7 +161,7 @@ describe('resolveChatOptions', () => {
     [
       'a transport without a presence store',
       { transport: { broker: {} } as never },
-      /option "transport" must have a "broker", a "presence" and a "history" store/,
+      /option "transport" must have a "broker" and "presence", "history" and "membership" stores \(missing: presence, history, membership\)/,
     ],
     [
       'a redis url of another scheme',

@@ -54,6 +54,7 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
     limits: withDefaults({ ...DEFAULT_CHAT_OPTIONS.limits }, options.limits),
     perMessageDeflate: options.perMessageDeflate ?? DEFAULT_CHAT_OPTIONS.perMessageDeflate,
     closeOnTokenExpiry: options.closeOnTokenExpiry ?? DEFAULT_CHAT_OPTIONS.closeOnTokenExpiry,
+    roomPresence: options.roomPresence ?? DEFAULT_CHAT_OPTIONS.roomPresence,
     metrics: metricsOptions(options.metrics),
   };
 

@@ -15,7 +15,12 @@ import { LifecycleService } from '../connection/lifecycle.service.js';
 import { OutboundService } from '../connection/outbound.service.js';
 import { SESSION_OPENER } from '../connection/session-opener.js';
 import { LocalDeliveryService } from '../delivery/local-delivery.service.js';
+import { DispatchService } from '../delivery/dispatch.service.js';
 import { MessagingService } from '../delivery/messaging.service.js';
+import { RoomPresenceService } from '../delivery/rooms/room-presence.service.js';
+import { RoomRegistryService } from '../delivery/rooms/room-registry.service.js';
+import { RoomSessionsService } from '../delivery/rooms/room-sessions.service.js';
+import { RoomsService } from '../delivery/rooms/rooms.service.js';
 import { SessionService } from '../delivery/streams/session.service.js';
 import { StreamDeliveryService } from '../delivery/streams/stream-delivery.service.js';
 import { ChatHealthIndicator } from '../observability/chat-health.indicator.js';
@@ -34,6 +39,7 @@ import { loadOptionalPackage } from './optional-package.js';
 /** @internal The providers the application can inject. */
 export const CHAT_EXPORTS = [
   MessagingService,
+  RoomsService,
   ClientRegistryService,
   ChatHealthService,
   ChatHealthIndicator,
@@ -62,13 +68,18 @@ export const CHAT_PROVIDERS: Provider[] = [
   InboundService,
   HeartbeatService,
   StreamDeliveryService,
+  RoomRegistryService,
+  RoomSessionsService,
   LocalDeliveryService,
   { provide: LOCAL_DELIVERY, useExisting: LocalDeliveryService },
   SessionService,
   { provide: SESSION_OPENER, useExisting: SessionService },
   ClusterRouterService,
   ClusterPresenceService,
+  DispatchService,
   MessagingService,
+  RoomsService,
+  RoomPresenceService,
   ChatHealthService,
   ChatHealthIndicator,
   {

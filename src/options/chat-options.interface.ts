@@ -161,6 +161,12 @@ export interface ChatModuleOptions {
    * @default { size: 100, ttlMs: 300000 }
    */
   history?: HistoryOptions | false;
+  /**
+   * Room presence events: when a user comes online anywhere or goes offline everywhere, each of
+   * their rooms gets `{"event":"presence","room":…,"data":{"user","online"}}`.
+   * @default false
+   */
+  roomPresence?: boolean;
   /** Bounds on what the server buffers for a connection that reads slowly. */
   backpressure?: BackpressureOptions;
   /**

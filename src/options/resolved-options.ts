@@ -20,6 +20,7 @@ export interface ResolvedChatOptions {
   heartbeat: { intervalMs: number; timeoutMs: number };
   /** Undefined when history is off. */
   history: HistoryLimits | undefined;
+  roomPresence: boolean;
   backpressure: { highWaterMarkBytes: number; policy: BackpressurePolicy };
   /** Undefined when coalescing is off. */
   coalesceWrites: { maxHoldMs: number } | undefined;

@@ -25,13 +25,53 @@ export interface WelcomeData {
    * position follows. `false` means nothing is replayed, and the client should refetch state.
    */
   recovered?: boolean;
+  /** With history, where the stream of each room of the user stands, by room. */
+  rooms?: Record<string, RoomPosition>;
+}
+
+/** Where a room's stream stands, in a welcome. */
+export interface RoomPosition {
+  epoch: string;
+  offset: number;
+  /** Only when the client gave a position for the room: whether all it missed follows. */
+  recovered?: boolean;
+}
+
+/** The data of a `room` frame: the user joined or left a room while connected. */
+export interface RoomMembershipData {
+  room: string;
+  member: boolean;
+  /** On a join, with history: where the room's stream stood when the user joined. */
+  epoch?: string;
+  offset?: number;
 }
 
 /** A position in a stream, as a client gives it back to recover (`?since=<offset>&epoch=<epoch>`). */
 export const RecoveryParameter = {
   Since: 'since',
   Epoch: 'epoch',
+  /**
+   * The room positions to recover: base64url of the JSON `{"<room>":["<epoch>",<offset>],…}`.
+   * See {@link encodeRoomPositions}.
+   */
+  Rooms: 'rooms',
 } as const;
+
+/** Longest `rooms` recovery parameter the server reads, in characters. */
+export const MAX_ROOM_POSITIONS_LENGTH = 8192;
+
+/** The `rooms` recovery parameter for these positions (base64url of their JSON). */
+export function encodeRoomPositions(
+  positions: Record<string, { epoch: string; offset: number }>,
+): string {
+  const json = JSON.stringify(
+    Object.fromEntries(Object.entries(positions).map(([room, p]) => [room, [p.epoch, p.offset]])),
+  );
+  const bytes = new TextEncoder().encode(json);
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
 
 /** An epoch as the server makes them, and the longest it accepts back: 1–64 URL-safe characters. */
 export const EPOCH_PATTERN = /^[\w-]{1,64}$/;
@@ -54,8 +94,12 @@ export function envelopeProblem(value: unknown): string | undefined {
 
 /** A frame from the server: an envelope, with the fields a push may carry. */
 export interface ServerFrame extends Envelope {
+  /** A room push's room. */
+  room?: string;
   /** A stored push's offset in its stream. */
   offset?: number;
+  /** A stored room push's stream epoch. */
+  epoch?: string;
 }
 
 /**
@@ -70,9 +114,11 @@ export function parseEnvelope(text: string): ServerFrame | undefined {
     return undefined;
   }
   if (envelopeProblem(value) !== undefined) return undefined;
-  const { event, data, offset } = value as Record<string, unknown>;
+  const { event, data, room, offset, epoch } = value as Record<string, unknown>;
   const frame: ServerFrame = { event: event as string, data };
+  if (typeof room === 'string') frame.room = room;
   if (Number.isSafeInteger(offset) && (offset as number) > 0) frame.offset = offset as number;
+  if (typeof epoch === 'string' && EPOCH_PATTERN.test(epoch)) frame.epoch = epoch;
   return frame;
 }
 
@@ -99,16 +145,28 @@ export function messageText(json: string): string {
   return `${pushHead(json)}}`;
 }
 
+const MESSAGE_HEAD = `{"event":"${ServerEvent.Message}"`;
+
 /**
- * A push up to its payload: `{"event":"message","data":<json>`. A stored push goes on with
- * `,"offset":<n>}` (see {@link storedPushText}); the history keeps the head, so that a replay
- * rebuilds exactly the frame the live push was.
+ * A push up to its payload: `{"event":"message","data":<json>`, or with another event name, or
+ * for a room `{"event":"message","room":"<room>","data":<json>`. A push that is not stored ends
+ * with `}`; a stored one goes on with its offset (see {@link storedPushText}). The history keeps
+ * the head, so that a replay rebuilds exactly the frame the live push was.
  */
-export function pushHead(json: string): string {
-  return `{"event":"${ServerEvent.Message}","data":${json}`;
+export function pushHead(json: string, event?: string, room?: string): string {
+  const head = event === undefined ? MESSAGE_HEAD : `{"event":${JSON.stringify(event)}`;
+  return room === undefined
+    ? `${head},"data":${json}`
+    : `${head},"room":${JSON.stringify(room)},"data":${json}`;
 }
 
-/** A stored push: `{"event":"message","data":<payload>,"offset":<n>}`, from its head. */
-export function storedPushText(head: string, offset: number): string {
-  return `${head},"offset":${offset}}`;
+/**
+ * A stored push from its head: `…,"offset":<n>}` in the user's stream; in a room's stream also
+ * with the stream's epoch, `…,"offset":<n>,"epoch":"<epoch>"}`, since a client may get a room's
+ * first push before it knows where the room's stream stands.
+ */
+export function storedPushText(head: string, offset: number, roomEpoch?: string): string {
+  return roomEpoch === undefined
+    ? `${head},"offset":${offset}}`
+    : `${head},"offset":${offset},"epoch":"${roomEpoch}"}`;
 }

@@ -2,10 +2,18 @@
 // event name, close code and error code. It uses no Node API, so browsers can load it.
 export { CloseCode, type CloseCodeValue } from './close-codes.js';
 export { ErrorCode, MAX_JSON_DEPTH, type ChatErrorCode } from './error-codes.js';
-export { ClientEvent, ServerEvent } from './events.js';
 export {
+  ClientEvent,
+  EVENT_NAME_PATTERN,
+  eventNameProblem,
+  RESERVED_EVENTS,
+  ServerEvent,
+} from './events.js';
+export {
+  encodeRoomPositions,
   envelopeProblem,
   EPOCH_PATTERN,
+  MAX_ROOM_POSITIONS_LENGTH,
   errorText,
   heartbeatText,
   messageText,
@@ -16,6 +24,8 @@ export {
   welcomeText,
   type Envelope,
   type ErrorData,
+  type RoomMembershipData,
+  type RoomPosition,
   type ServerFrame,
   type WelcomeData,
 } from './frames.js';

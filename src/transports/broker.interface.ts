@@ -24,6 +24,8 @@ export interface BrokerNode {
  * - When messages to a node may have been lost on the way, the node is told (`missed`) once it
  *   receives again.
  * - `publishAll` delivers to every other attached node at most once, never to the publisher.
+ * - `publishTo` delivers only to the other nodes subscribed to the channel when it is published,
+ *   each at most once, and one node's messages to a channel arrive in publish order.
  * - `receive` is called with the publisher's node id as `from`.
  * - After `detach`, the node receives nothing, and publishing to it resolves `false`.
  * - No publish waits for a node to act on the message: it resolves once the broker has taken it.
@@ -44,4 +46,16 @@ export interface ChatBroker {
   publish(nodeId: string, body: unknown): Promise<boolean>;
   /** Sends `body` to every other node; resolves with how many nodes received it. */
   publishAll(body: unknown): Promise<number>;
+  /**
+   * From now on this node receives what is published to `channel` (a room's, say). Resolves
+   * once the subscription is in effect: a later publish reaches it. Idempotent.
+   */
+  subscribe(channel: string): Promise<void>;
+  /** Stops receiving `channel`. Idempotent. */
+  unsubscribe(channel: string): Promise<void>;
+  /**
+   * Sends `body` to every other node subscribed to `channel`, and to no other node; resolves
+   * with how many received it.
+   */
+  publishTo(channel: string, body: unknown): Promise<number>;
 }

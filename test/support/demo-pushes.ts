@@ -1,12 +1,15 @@
 import type { Frame, TestClient } from './test-client.js';
 
 /**
- * The next push other than a presence change, which the demo sends every connection whenever a
- * user comes or goes.
+ * The next push of the demo other than a presence change (which the demo sends a room's members
+ * whenever one comes or goes), or the next one of `type` when given: the relay also puts a copy
+ * of each message a user sends into the sender's own stream.
  */
-export async function nextPush(client: TestClient): Promise<Frame> {
+export async function nextPush(client: TestClient, type?: string): Promise<Frame> {
   for (;;) {
     const frame = await client.next('message');
-    if (frame.data?.type !== 'presence') return frame;
+    if (type === undefined ? frame.data?.type !== 'presence' : frame.data?.type === type) {
+      return frame;
+    }
   }
 }

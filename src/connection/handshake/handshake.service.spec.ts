@@ -104,7 +104,7 @@ describe('HandshakeService', () => {
     assert.equal(done.mock.callCount(), 1);
     assert.deepEqual(handshake.takeAdmission(req), {
       principal: { user: 'alice', expiresAt },
-      recovery: undefined,
+      recovery: {},
     });
     assert.equal(handshake.takeAdmission(req), undefined);
     assert.equal(handshake.takeAdmission(request()), undefined, 'another request has none');

@@ -5,17 +5,16 @@ import { ChatStatsService, increment } from '../../common/chat-stats.service.js'
 import { ThrottledLog } from '../../common/throttled-log.js';
 import { CHAT_OPTIONS } from '../../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../../options/resolved-options.js';
-import type { StreamCursor } from '../held-frame.js';
 import { LifecycleService } from '../lifecycle.service.js';
 import { authenticate, AuthenticationTimeout } from './authentication.js';
 import { HandshakeLimitsService } from './handshake-limits.service.js';
-import { readRecoveryRequest } from './recovery-position.js';
+import { readRecoveryRequest, type Recovery } from './recovery-position.js';
 import type { VerifyClientDone } from './ws-server-options.js';
 
-/** @internal What a handshake was admitted with: who, and the position it recovers from. */
+/** @internal What a handshake was admitted with: who, and the positions it recovers from. */
 export interface Admission {
   principal: ChatPrincipal;
-  recovery: StreamCursor | undefined;
+  recovery: Recovery;
 }
 
 interface Refusal {
@@ -87,7 +86,7 @@ export class HandshakeService {
         const { principal } = authentication;
         const limited = this.limits.takeUserConnect(principal.user);
         if (limited) return this.refuse(done, limited);
-        this.admitted.set(request, { principal, recovery: recovery.position });
+        this.admitted.set(request, { principal, recovery: recovery.recovery });
         done(true);
       },
       (err: unknown) => {

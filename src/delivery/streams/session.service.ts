@@ -3,6 +3,7 @@ import { ClusterPresenceService } from '../../cluster/cluster-presence.service.j
 import { ChatStatsService, increment } from '../../common/chat-stats.service.js';
 import type { ChatConnection } from '../../connection/chat-connection.js';
 import { ClientRegistryService } from '../../connection/client-registry.service.js';
+import type { Recovery } from '../../connection/handshake/recovery-position.js';
 import type { StreamCursor } from '../../connection/held-frame.js';
 import { OutboundService } from '../../connection/outbound.service.js';
 import type { SessionOpener } from '../../connection/session-opener.js';
@@ -11,17 +12,19 @@ import type { ResolvedChatOptions } from '../../options/resolved-options.js';
 import { welcomeText, type WelcomeData } from '../../protocol/frames.js';
 import type { ChatTransport } from '../../transports/chat-transport.interface.js';
 import type { HistoryLimits, StreamReplay } from '../../transports/history-store.interface.js';
+import { RoomSessionsService, type RoomsAtStart } from '../rooms/room-sessions.service.js';
 import { StreamDeliveryService } from './stream-delivery.service.js';
 import { userStream } from './stream-names.js';
 
 /**
  * @internal Opens each connection's session: the welcome first, then, with history, the pushes
- * the client missed, then live pushes, with nothing lost or doubled in between.
+ * the client missed (its own stream's, then its rooms'), then live pushes, with nothing lost or
+ * doubled in between.
  *
- * With history the connection is held from registration on (everything for it waits, in order)
- * while its stream is read. The read comes after the connection joined the cluster's presence:
- * a push appended after the read is then routed to this node, and one appended before it is in
- * the read. Without history the welcome is written at once.
+ * The connection is held from registration on (everything for it waits, in order) while its
+ * streams and rooms are read. The reads come after the connection joined the cluster's presence,
+ * and the rooms' after this node subscribed to them: a push appended after a read then reaches
+ * this node, and one appended before it is in the read.
  */
 @Injectable()
 export class SessionService implements SessionOpener {
@@ -34,64 +37,68 @@ export class SessionService implements SessionOpener {
     private readonly outbound: OutboundService,
     private readonly presence: ClusterPresenceService,
     private readonly streams: StreamDeliveryService,
+    private readonly rooms: RoomSessionsService,
     private readonly stats: ChatStatsService,
   ) {}
 
-  open(connection: ChatConnection, recovery: StreamCursor | undefined): void {
-    const limits = this.options.history;
-    if (!limits) {
-      // Nothing can be recovered: a client that asked is told so.
-      this.welcome(connection, recovery ? { recovered: false } : {});
-      return;
-    }
+  open(connection: ChatConnection, recovery: Recovery): void {
     this.outbound.hold(connection);
-    void this.start(connection, recovery, limits);
+    void this.start(connection, recovery, this.options.history);
   }
 
   private async start(
     connection: ChatConnection,
-    recovery: StreamCursor | undefined,
-    limits: HistoryLimits,
+    recovery: Recovery,
+    limits: HistoryLimits | undefined,
   ): Promise<void> {
     const stream = userStream(connection.user);
+    const since = recovery.user;
     let replay: StreamReplay | undefined;
+    let rooms: RoomsAtStart | undefined;
     try {
       await this.presence.joined(connection);
-      replay = recovery
-        ? await this.transport.history.read(stream, recovery, limits)
-        : {
-            recovered: true,
-            position: await this.transport.history.position(stream, limits),
-            entries: [],
-          };
+      if (limits) {
+        replay = since
+          ? await this.transport.history.read(stream, since, limits)
+          : {
+              recovered: true,
+              position: await this.transport.history.position(stream, limits),
+              entries: [],
+            };
+      }
+      rooms = await this.rooms.read(connection, recovery.rooms);
     } catch (err) {
-      // The store is unreachable: the connection works without a position (at most once), and
-      // the client, told nothing about its stream, reconnects without one later.
-      this.logger.debug(`Could not read ${stream} for ${connection.id}: ${String(err)}`);
+      // The store is unreachable: the connection works without positions (at most once), and
+      // the client, told nothing about its streams, reconnects without them later.
+      this.logger.debug(`Could not read the streams of ${connection.id}: ${String(err)}`);
     }
     if (this.registry.find(connection.id) !== connection) return;
 
     const held = this.outbound.release(connection);
+    // Without history nothing can be recovered: a client that asked is told so.
     const recovered = replay?.recovered === true;
-    if (recovery) increment(this.stats.recoveries, recovered ? 'recovered' : 'not_recovered');
+    if (since && limits)
+      increment(this.stats.recoveries, recovered ? 'recovered' : 'not_recovered');
     this.welcome(connection, {
       ...(replay && { epoch: replay.position.epoch, offset: replay.position.offset }),
-      ...(recovery && { recovered }),
+      ...(since && { recovered }),
+      ...(rooms && limits && Object.keys(rooms.positions).length > 0 && { rooms: rooms.positions }),
     });
     if (replay) {
       const cursor: StreamCursor = {
         epoch: replay.position.epoch,
-        offset: recovery && recovered ? recovery.offset : replay.position.offset,
+        offset: since && recovered ? since.offset : replay.position.offset,
       };
       connection.cursor = cursor;
       if (replay.recovered) this.streams.replay(connection, cursor, replay.entries);
     }
+    if (rooms) this.rooms.start(connection, rooms);
     this.streams.resume(connection, held);
   }
 
   private welcome(
     connection: ChatConnection,
-    stream: Pick<WelcomeData, 'epoch' | 'offset' | 'recovered'>,
+    stream: Pick<WelcomeData, 'epoch' | 'offset' | 'recovered' | 'rooms'>,
   ): void {
     this.outbound.write(
       connection,

@@ -8,8 +8,8 @@ import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../../options/resolved-options.js';
 import { storedPushText } from '../../protocol/frames.js';
 import type { ChatTransport } from '../../transports/chat-transport.interface.js';
-import type { StreamEntry } from '../../transports/history-store.interface.js';
-import { userStream } from './stream-names.js';
+import type { StreamEntry, StreamPosition } from '../../transports/history-store.interface.js';
+import { roomStream, userStream } from './stream-names.js';
 
 /**
  * @internal Hands stored pushes to connections so that each connection gets its stream without a
@@ -41,7 +41,8 @@ export class StreamDeliveryService {
   /** Hands one stored push to a connection, through its cursor. */
   deliver(connection: ChatConnection, stamp: StreamStamp, frame: Buffer): WriteResult {
     if (connection.held) return this.outbound.keep(connection, { frame, stamp });
-    const cursor = connection.cursor;
+    const cursor =
+      stamp.room === undefined ? connection.cursor : this.roomCursor(connection, stamp);
     // No position (history off, or unknown since the store was unreachable): as it comes.
     if (!cursor) return this.outbound.write(connection, frame);
     if (cursor.epoch !== stamp.epoch) {
@@ -55,19 +56,51 @@ export class StreamDeliveryService {
     }
     this.outbound.hold(connection);
     const kept = this.outbound.keep(connection, { frame, stamp });
-    void this.fill(connection, stamp.stream, cursor);
+    void this.fill(connection, stamp.stream, cursor, stamp.room);
     return kept;
+  }
+
+  /**
+   * Fills what a connection's room stream is missing up to `head`, when it is behind it: for the
+   * pushes appended between a join and this node's subscription to the room.
+   */
+  catchUpTo(connection: ChatConnection, room: string, head: StreamPosition): void {
+    const cursor = connection.roomCursors?.get(room);
+    if (!cursor || connection.held || cursor.epoch !== head.epoch) return;
+    if (head.offset <= cursor.offset || this.registry.find(connection.id) !== connection) return;
+    this.outbound.hold(connection);
+    void this.fill(connection, roomStream(room), cursor, room);
+  }
+
+  /**
+   * The connection's cursor in a room's stream. The first push of a room that has none (a
+   * membership announced after the push was sent) starts it: the client learns the room's
+   * position from the push itself, which carries the epoch.
+   */
+  private roomCursor(connection: ChatConnection, stamp: StreamStamp): StreamCursor {
+    const cursors = (connection.roomCursors ??= new Map());
+    let cursor = cursors.get(stamp.room!);
+    if (!cursor)
+      cursors.set(stamp.room!, (cursor = { epoch: stamp.epoch, offset: stamp.offset - 1 }));
+    return cursor;
   }
 
   /**
    * Writes what the history kept after the connection's cursor and moves the cursor to the end
    * of it. The connection must be live (not held).
    */
-  replay(connection: ChatConnection, cursor: StreamCursor, entries: readonly StreamEntry[]): void {
+  replay(
+    connection: ChatConnection,
+    cursor: StreamCursor,
+    entries: readonly StreamEntry[],
+    room?: string,
+  ): void {
+    // A room's pushes carry their stream's epoch; the user's get it from the welcome.
+    const epoch = room === undefined ? undefined : cursor.epoch;
     for (const entry of entries) {
       if (entry.offset <= cursor.offset) continue;
       cursor.offset = entry.offset;
-      this.outbound.write(connection, Buffer.from(storedPushText(entry.data, entry.offset)));
+      this.outbound.write(connection, Buffer.from(storedPushText(entry.data, entry.offset, epoch)));
     }
     this.stats.replayedPushes += entries.length;
   }
@@ -125,6 +158,7 @@ export class StreamDeliveryService {
     connection: ChatConnection,
     stream: string,
     cursor: StreamCursor,
+    room?: string,
   ): Promise<void> {
     this.stats.gapFills++;
     const limits = this.options.history;
@@ -140,7 +174,7 @@ export class StreamDeliveryService {
       return;
     }
     const held = this.outbound.release(connection);
-    this.replay(connection, cursor, replay.entries);
+    this.replay(connection, cursor, replay.entries, room);
     this.resume(connection, held);
   }
 

@@ -1,10 +1,12 @@
 import type { BrokerNode } from '../broker.interface.js';
 import type { PresenceEntry, PresenceNode } from '../presence-store.interface.js';
 import { MemoryHistory } from './memory.history.js';
+import { MemoryMembership } from './memory.membership.js';
 
 /**
  * The nodes of one process that share a hub form a cluster: the in-memory broker carries messages
- * between them, the in-memory presence reads their registries, and they share one history. Each `MemoryTransport` gets a
+ * between them, the in-memory presence reads their registries, and they share one history and
+ * one room membership. Each `MemoryTransport` gets a
  * hub of its own unless one is passed in, so by default a process is a cluster of one.
  */
 export class MemoryHub {
@@ -16,4 +18,8 @@ export class MemoryHub {
   readonly evicted = new WeakSet<PresenceEntry>();
   /** @internal The streams of every node of the hub. */
   readonly history = new MemoryHistory();
+  /** @internal Room membership, shared by every node of the hub. */
+  readonly membership = new MemoryMembership();
+  /** @internal The nodes subscribed to each channel. */
+  readonly channels = new Map<string, Set<string>>();
 }

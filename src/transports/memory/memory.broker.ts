@@ -24,10 +24,40 @@ export class MemoryBroker implements ChatBroker {
   }
 
   async detach(): Promise<void> {
-    if (this.node && this.hub.brokerNodes.get(this.node.nodeId) === this.node) {
-      this.hub.brokerNodes.delete(this.node.nodeId);
+    const node = this.node;
+    if (node && this.hub.brokerNodes.get(node.nodeId) === node) {
+      this.hub.brokerNodes.delete(node.nodeId);
+      for (const [channel, nodes] of this.hub.channels) {
+        nodes.delete(node.nodeId);
+        if (nodes.size === 0) this.hub.channels.delete(channel);
+      }
     }
     this.node = undefined;
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    const nodeId = this.attached();
+    let nodes = this.hub.channels.get(channel);
+    if (!nodes) this.hub.channels.set(channel, (nodes = new Set()));
+    nodes.add(nodeId);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    const nodes = this.hub.channels.get(channel);
+    nodes?.delete(this.attached());
+    if (nodes?.size === 0) this.hub.channels.delete(channel);
+  }
+
+  async publishTo(channel: string, body: unknown): Promise<number> {
+    const from = this.attached();
+    let reached = 0;
+    for (const nodeId of this.hub.channels.get(channel) ?? []) {
+      const target = this.hub.brokerNodes.get(nodeId);
+      if (!target || nodeId === from) continue;
+      queueMicrotask(() => target.receive(from, body));
+      reached++;
+    }
+    return reached;
   }
 
   async publish(nodeId: string, body: unknown): Promise<boolean> {

@@ -1,6 +1,7 @@
 import type { ChatBroker } from '../broker.interface.js';
 import type { ChatTransport } from '../chat-transport.interface.js';
 import type { HistoryStore } from '../history-store.interface.js';
+import type { MembershipStore } from '../membership-store.interface.js';
 import type { PresenceStore } from '../presence-store.interface.js';
 import { MemoryBroker } from './memory.broker.js';
 import { MemoryHub } from './memory-hub.js';
@@ -15,10 +16,12 @@ export class MemoryTransport implements ChatTransport {
   readonly broker: ChatBroker;
   readonly presence: PresenceStore;
   readonly history: HistoryStore;
+  readonly membership: MembershipStore;
 
   constructor(hub = new MemoryHub()) {
     this.broker = new MemoryBroker(hub);
     this.presence = new MemoryPresence(hub);
     this.history = hub.history;
+    this.membership = hub.membership;
   }
 }

@@ -5,8 +5,9 @@ import type { ResolvedRedisOptions } from './redis-options.js';
 
 /**
  * @internal A broker on Redis pub/sub. Every node listens on a channel of its own plus one shared
- * broadcast channel, so a message for one node is published only to that node's channel. A
- * message travels as `{"from":<node id>,"body":…}`.
+ * broadcast channel, so a message for one node is published only to that node's channel, and on
+ * the channels it subscribed to (a room's, while it holds members). A message travels as
+ * `{"from":<node id>,"body":…}`.
  *
  * Redis pub/sub keeps nothing: what is published while a node's subscription is down is lost
  * (Redis also drops a subscriber that falls behind its output buffer limit; ioredis reconnects
@@ -16,6 +17,8 @@ export class RedisBroker implements ChatBroker {
   readonly distributed = true;
   private readonly logger = new Logger(RedisBroker.name);
   private node: BrokerNode | undefined;
+  /** The channels this node subscribed to, beside its own and the broadcast channel. */
+  private readonly channels = new Set<string>();
   /** Set while the subscription is down: the node catches up once it is back. */
   private lost = false;
   private readonly onMessage = (_channel: string, raw: string): void => this.deliver(raw);
@@ -65,10 +68,32 @@ export class RedisBroker implements ChatBroker {
     subscriber.off('ready', this.onReady);
     if (subscriber.status === 'ready') {
       await subscriber
-        .unsubscribe(this.channelOf(node.nodeId), this.broadcastChannel())
+        .unsubscribe(
+          this.channelOf(node.nodeId),
+          this.broadcastChannel(),
+          ...[...this.channels].map((channel) => this.named(channel)),
+        )
         .catch(() => undefined);
     }
+    this.channels.clear();
     this.clients.release();
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    if (this.channels.has(channel)) return;
+    this.channels.add(channel);
+    await this.clients.subscriber.subscribe(this.named(channel));
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    if (!this.channels.delete(channel)) return;
+    await this.clients.subscriber.unsubscribe(this.named(channel));
+  }
+
+  async publishTo(channel: string, body: unknown): Promise<number> {
+    const receivers = await this.clients.commands.publish(this.named(channel), this.wrap(body));
+    // This node ignores its own message, and counted among the subscribers if it is one.
+    return Math.max(0, receivers - (this.channels.has(channel) ? 1 : 0));
   }
 
   async publish(nodeId: string, body: unknown): Promise<boolean> {
@@ -110,5 +135,9 @@ export class RedisBroker implements ChatBroker {
 
   private broadcastChannel(): string {
     return `${this.options.keyPrefix}all`;
+  }
+
+  private named(channel: string): string {
+    return `${this.options.keyPrefix}ch:${channel}`;
   }
 }

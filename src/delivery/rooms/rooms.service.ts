@@ -1,0 +1,173 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ClusterRouterService } from '../../cluster/cluster-router.service.js';
+import type { DeliveryAction } from '../../cluster/local-deliverer.js';
+import { ChatStatsService } from '../../common/chat-stats.service.js';
+import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../../options/chat.tokens.js';
+import type { ResolvedChatOptions } from '../../options/resolved-options.js';
+import { pushHead, storedPushText } from '../../protocol/frames.js';
+import type { ChatTransport } from '../../transports/chat-transport.interface.js';
+import type { StreamPosition } from '../../transports/history-store.interface.js';
+import { DispatchService } from '../dispatch.service.js';
+import { LocalDeliveryService } from '../local-delivery.service.js';
+import { payloadJson } from '../payload-json.js';
+import { pushEvent } from '../push-event.js';
+import type { PushOptions, SendResult } from '../send-result.js';
+import { roomStream } from '../streams/stream-names.js';
+import { isValidUserId } from '../../auth/user-id.js';
+import { isValidRoomId, MAX_ROOM_ID_LENGTH } from './room-id.js';
+
+/** Options of {@link RoomsService.sendToRoom}. */
+export interface RoomSendOptions extends PushOptions {
+  /** Members who do not get it, e.g. the sender. */
+  except?: string | readonly string[];
+  /**
+   * Do not store it in the room's stream: delivered at most once, to the connections live now.
+   * @default false
+   */
+  volatile?: boolean;
+}
+
+/** What {@link RoomsService.sendToRoom} reports: a send's result, for a room. */
+export interface RoomSendResult extends SendResult {
+  room: string;
+}
+
+/** A member of a room, as {@link RoomsService.members} lists them. */
+export interface RoomMember {
+  user: string;
+  /** Whether the user has a live connection anywhere in the cluster. */
+  online: boolean;
+}
+
+/**
+ * Rooms that belong to users, not to connections: a member stays one while offline, on every
+ * device and every node, and needs no rejoin after a reconnect. Every live connection of a
+ * member gets the room's messages, each once; a room message is stored once in the room's
+ * stream (not once per member) and published once, to the nodes that hold members.
+ *
+ * A room push reaches the client as `{"event":"message","room":"<room>","data":…}`, stored ones
+ * with `"offset"` and `"epoch"` (the room's stream position), and a reconnecting client recovers
+ * what it missed in each room as in its own stream. Room ids follow the rules of user ids.
+ */
+@Injectable()
+export class RoomsService {
+  private readonly logger = new Logger(RoomsService.name);
+
+  /** @internal */
+  constructor(
+    @Inject(CHAT_OPTIONS) private readonly options: ResolvedChatOptions,
+    @Inject(CHAT_TRANSPORT) private readonly transport: ChatTransport,
+    private readonly local: LocalDeliveryService,
+    private readonly router: ClusterRouterService,
+    private readonly dispatcher: DispatchService,
+    private readonly stats: ChatStatsService,
+  ) {}
+
+  /**
+   * Makes `user` a member of `room` (nothing changes if they are one). Their live connections,
+   * wherever they are, start getting the room's messages, and are told with a `room` frame.
+   * @throws TypeError for an invalid room or user id.
+   */
+  async join(room: string, user: string): Promise<void> {
+    check(room, user);
+    await this.transport.membership.add(room, user);
+    const limits = this.options.history;
+    // Where the room stood at the join: the user's connections get what follows it.
+    const position = limits && (await this.transport.history.position(roomStream(room), limits));
+    await this.announce(user, { membership: { room, member: true, position } });
+  }
+
+  /**
+   * Ends the membership of `user` in `room` (nothing changes if there is none); their live
+   * connections stop getting the room's messages.
+   * @throws TypeError for an invalid room or user id.
+   */
+  async leave(room: string, user: string): Promise<void> {
+    check(room, user);
+    await this.transport.membership.remove(room, user);
+    await this.announce(user, { membership: { room, member: false } });
+  }
+
+  /**
+   * Pushes `payload` to every live connection of every member of `room` (but `except`), across
+   * the cluster; with history, stores it once in the room's stream first.
+   * @throws TypeError for an invalid room id or a payload with no JSON form.
+   */
+  async sendToRoom(
+    room: string,
+    payload: unknown,
+    options: RoomSendOptions = {},
+  ): Promise<RoomSendResult> {
+    check(room);
+    const json = payloadJson(payload);
+    const except = typeof options.except === 'string' ? [options.except] : options.except;
+    const target = { room, except };
+    const head = pushHead(json, pushEvent(options), room);
+    const limits = this.options.history;
+    let position: StreamPosition | undefined;
+    let incomplete: SendResult['incomplete'];
+    if (limits && !options.volatile) {
+      try {
+        position = await this.transport.history.append(roomStream(room), head, limits);
+        this.stats.storedPushes++;
+      } catch (err) {
+        this.logger.debug(`Could not store a push for room ${room}: ${String(err)}`);
+        incomplete = 'backplane_unavailable';
+      }
+    }
+    const action: DeliveryAction = position
+      ? {
+          frame: Buffer.from(storedPushText(head, position.offset, position.epoch)),
+          stamp: { stream: roomStream(room), ...position, room },
+        }
+      : { frame: Buffer.from(`${head}}`) };
+    const result: RoomSendResult = { room, ...(await this.dispatcher.dispatch(target, action)) };
+    if (incomplete) result.incomplete ??= incomplete;
+    if (position) Object.assign(result, position);
+    return result;
+  }
+
+  /**
+   * The members of `room`, each with whether they are online anywhere in the cluster. While the
+   * cluster backplane is unreachable, `online` counts this process only.
+   */
+  async members(room: string): Promise<RoomMember[]> {
+    check(room);
+    const users = (await this.transport.membership.members(room)).sort();
+    let located: Map<string, string[]> | undefined;
+    try {
+      located = await this.transport.presence.locate(users);
+    } catch (err) {
+      this.logger.debug(`Presence query failed, answering for this process: ${String(err)}`);
+    }
+    return users.map((user) => ({
+      user,
+      online: (located?.get(user)?.length ?? 0) > 0,
+    }));
+  }
+
+  /** Every room `user` is a member of. */
+  async roomsOf(user: string): Promise<string[]> {
+    check(undefined, user);
+    return (await this.transport.membership.roomsOf(user)).sort();
+  }
+
+  /** Tells the nodes holding the user's connections (this one included) of a membership change. */
+  private async announce(user: string, action: DeliveryAction): Promise<void> {
+    const target = { users: [user] };
+    await this.router.forward(target, action, this.local.deliver(target, action));
+  }
+}
+
+function check(room: string | undefined, user?: string): void {
+  if (room !== undefined && !isValidRoomId(room)) {
+    throw new TypeError(
+      `invalid room id: it must be 1 to ${MAX_ROOM_ID_LENGTH} characters with no control characters`,
+    );
+  }
+  if (user !== undefined && !isValidUserId(user)) {
+    throw new TypeError(
+      'invalid user id: it must be 1 to 128 characters with no control characters',
+    );
+  }
+}
