@@ -2,7 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ChatModule, jwtAuthenticator, queryUserAuthenticator } from '../src/index.js';
 import { AuthController } from './auth.controller.js';
-import { ChatRelayService } from './chat-relay.service.js';
+import { AdminGuard } from './admin.guard.js';
+import { ChatHandlers } from './chat.handlers.js';
 import { DEMO_CONFIG, DEMO_METRICS } from './demo.constants.js';
 import { HealthController } from './health.controller.js';
 import { MetricsController } from './metrics.controller.js';
@@ -14,7 +15,7 @@ import { UserRoomsController } from './user-rooms.controller.js';
 import { UsersController } from './users.controller.js';
 
 /**
- * The demo application: the chat module, a demo login, REST pushes, rooms, a chat relay and room
+ * The demo application: the chat module, a demo login, REST pushes, rooms, chat handlers and room
  * presence for the browser page.
  */
 @Module({})
@@ -63,7 +64,8 @@ export class AppModule {
         { provide: DEMO_CONFIG, useValue: config },
         { provide: DEMO_METRICS, useValue: metrics },
         DemoTokensService,
-        ChatRelayService,
+        ChatHandlers,
+        AdminGuard,
       ],
     };
   }

@@ -14,6 +14,7 @@ describe('loadDemoConfig', () => {
     assert.equal(config.heartbeatIntervalMs, undefined);
     assert.deepEqual(config.history, { size: undefined, ttlMs: undefined });
     assert.equal(config.redisUrl, undefined);
+    assert.deepEqual(config.admins, []);
   });
 
   it('turns history off with CHAT_HISTORY_SIZE=0', () => {
@@ -48,6 +49,7 @@ describe('loadDemoConfig', () => {
       CHAT_ALLOWED_ORIGINS: 'https://a.example, http://localhost:5173',
       CHAT_HISTORY_SIZE: '500',
       CHAT_HISTORY_TTL_MS: '60000',
+      CHAT_ADMINS: 'alice, ,bob',
     });
     assert.deepEqual(
       { ...config },
@@ -65,6 +67,7 @@ describe('loadDemoConfig', () => {
         redisUrl: undefined,
         nodeId: undefined,
         nodeTtlMs: undefined,
+        admins: ['alice', 'bob'],
       },
     );
   });

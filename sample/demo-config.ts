@@ -19,6 +19,8 @@ export interface DemoConfig {
   redisUrl?: string;
   nodeId?: string;
   nodeTtlMs?: number;
+  /** The users the demo's guarded `moderate` handler lets through (CHAT_ADMINS). */
+  admins: string[];
 }
 
 /**
@@ -50,14 +52,11 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
       connectionsPerUser === 'single'
         ? 'single'
         : (integer(env, 'CHAT_CONNECTIONS_PER_USER', 1) as number),
-    allowedOrigins: env.CHAT_ALLOWED_ORIGINS
-      ? env.CHAT_ALLOWED_ORIGINS.split(',')
-          .map((origin) => origin.trim())
-          .filter(Boolean)
-      : undefined,
+    allowedOrigins: env.CHAT_ALLOWED_ORIGINS ? list(env.CHAT_ALLOWED_ORIGINS) : undefined,
     redisUrl,
     nodeId: env.CHAT_NODE_ID || undefined,
     nodeTtlMs: integer(env, 'CHAT_NODE_TTL_MS', 1),
+    admins: list(env.CHAT_ADMINS ?? ''),
   };
 }
 
@@ -65,6 +64,14 @@ function historyConfig(env: NodeJS.ProcessEnv): DemoConfig['history'] {
   const size = integer(env, 'CHAT_HISTORY_SIZE', 0);
   if (size === 0) return false;
   return { size, ttlMs: integer(env, 'CHAT_HISTORY_TTL_MS', 1) };
+}
+
+/** A comma-separated list, trimmed, without empty entries. */
+function list(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {

@@ -10,6 +10,7 @@ export { ChatGateway } from './connection/chat.gateway.js';
 export { ChatWsAdapter } from './connection/chat-ws.adapter.js';
 export { ClientRegistryService } from './connection/client-registry.service.js';
 export type { ConnectionInfo } from './connection/chat-connection.js';
+export type { ClientFrame } from './connection/inbound-frame.js';
 export type {
   ConnectionEvent,
   DisconnectReason,
@@ -23,6 +24,13 @@ export {
   type RoomSendResult,
 } from './delivery/rooms/rooms.service.js';
 export { isValidRoomId, MAX_ROOM_ID_LENGTH } from './delivery/rooms/room-id.js';
+export { ChatHandler } from './delivery/handlers/chat-handler.decorator.js';
+export {
+  ChatBody,
+  ChatConnectionId,
+  ChatFrame,
+  ChatUser,
+} from './delivery/handlers/chat-param.decorators.js';
 export type {
   DisconnectResult,
   PushOptions,
@@ -35,7 +43,13 @@ export {
   type ChatHealthIndicatorResult,
 } from './observability/chat-health.indicator.js';
 export { CloseCode, type CloseCodeValue } from './protocol/close-codes.js';
-export { ErrorCode, MAX_JSON_DEPTH, type ChatErrorCode } from './protocol/error-codes.js';
+export {
+  ErrorCode,
+  MAX_JSON_DEPTH,
+  MAX_REQUEST_ID_LENGTH,
+  RequestErrorCode,
+  type ChatErrorCode,
+} from './protocol/error-codes.js';
 export type { AuthenticationResult, Authenticator, ChatPrincipal } from './auth/authenticator.js';
 export { jwtAuthenticator, type JwtAuthenticatorOptions } from './auth/jwt.authenticator.js';
 export { queryUserAuthenticator } from './auth/query-user.authenticator.js';
@@ -51,6 +65,7 @@ export type {
   MetricsOptions,
   MetricsRegistry,
   RateLimitOptions,
+  RequestOptions,
 } from './options/chat-options.interface.js';
 export type { RedisClientLike, RedisTransportOptions } from './transports/redis/redis-options.js';
 export type { ChatTransport } from './transports/chat-transport.interface.js';
@@ -63,6 +78,7 @@ export type {
   StreamReplay,
 } from './transports/history-store.interface.js';
 export type { MembershipStore } from './transports/membership-store.interface.js';
+export type { RequestClaim, RequestStore } from './transports/request-store.interface.js';
 export type {
   JoinResult,
   PresenceEntry,

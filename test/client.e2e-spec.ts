@@ -7,8 +7,8 @@ import { startDemoServer, type DemoServer } from './support/demo-server.js';
 import { waitFor } from './support/wait.js';
 
 const FAST_RETRY = { baseDelayMs: 20, maxDelayMs: 160 };
-/** The demo also pushes presence changes; these tests look at the other pushes. */
-const notPresence = { where: (push: any) => push?.type !== 'presence' };
+/** The demo's chat messages arrive as `chat` events. */
+const chat = { where: (push: any) => push.event === 'chat' };
 
 describe('ChatClient against the demo gateway', () => {
   let demo: DemoServer;
@@ -56,14 +56,17 @@ describe('ChatClient against the demo gateway', () => {
       headers: { 'content-type': 'application/json' },
       body: '{"hello":"dave"}',
     });
-    assert.deepEqual((await dave.nth('message', 1, notPresence)).value, { hello: 'dave' });
+    assert.deepEqual((await dave.nth('message', 1)).value, { hello: 'dave' });
 
     assert.equal(dave.client.emit('chat', { to: 'erin', text: 'hi erin' }), 'sent');
-    const received = (await erin.nth('message', 1, notPresence)).value as any;
+    const received = (await erin.nth('push', 1, chat)).value.data as any;
     assert.equal(received.from, 'dave');
     assert.equal(received.text, 'hi erin');
-    const ack = { where: (push: any) => push?.type === 'chat:sent' };
-    assert.equal(((await dave.nth('message', 1, ack)).value as any).to, 'erin');
+    // As a request, the answer is the send's result, with erin's device confirming it.
+    const result = await dave.client.request<any>('chat', { to: 'erin', text: 'again' });
+    assert.equal(result.delivered, 1);
+    assert.equal(result.acked, 1);
+    assert.equal(((await erin.nth('push', 2, chat)).value.data as any).text, 'again');
   });
 
   it('reconnects after a server restart, with a fresh token and backoff delays within bounds', async () => {
@@ -106,7 +109,7 @@ describe('ChatClient against the demo gateway', () => {
       body: '"after the restart"',
     });
     assert.equal(((await response.json()) as { delivered: number }).delivered, 1);
-    assert.equal((await frank.nth('message', 1, notPresence)).value, 'after the restart');
+    assert.equal((await frank.nth('message', 1)).value, 'after the restart');
 
     // A later outage starts again from the first attempt's window.
     await demo.stop();
@@ -204,8 +207,8 @@ describe('ChatClient against the demo gateway', () => {
     assert.equal(leo.client.emit('chat', { to: 'kim', text: 'two' }), 'queued');
     assert.equal(leo.client.queued, 2);
     leo.client.connect();
-    assert.equal(((await kim.nth('message', 1, notPresence)).value as any).text, 'one');
-    assert.equal(((await kim.nth('message', 2, notPresence)).value as any).text, 'two');
+    assert.equal(((await kim.nth('push', 1, chat)).value.data as any).text, 'one');
+    assert.equal(((await kim.nth('push', 2, chat)).value.data as any).text, 'two');
     assert.equal(leo.client.queued, 0);
   });
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startDemoProcess, type DemoProcess } from './support/demo-process.js';
-import { nextPush } from './support/demo-pushes.js';
 import { RedisServer } from './support/redis-server.js';
 import { TestClient } from './support/test-client.js';
 import { waitFor } from './support/wait.js';
@@ -49,18 +48,19 @@ describe('demo instances as OS processes on one Redis', () => {
 
     const push = await http(a, '/users/pia/messages', { text: 'across processes' });
     assert.deepEqual([push.status, push.body.user, push.body.delivered], [202, 'pia', 1]);
-    assert.deepEqual((await nextPush(pia)).data, { text: 'across processes' });
+    assert.deepEqual((await pia.next('message')).data, { text: 'across processes' });
 
-    // The chat relay works across instances too: a user on A writes to pia on B.
+    // Chat works across instances too: a user on A writes to pia on B, whose device confirms.
     const { body: other } = await http(a, '/auth/login', { user: 'quinn' });
     const quinn = await TestClient.connectAndWelcome(
       `ws://127.0.0.1:${a.port}/ws?token=${other.token}`,
     );
-    quinn.send({ event: 'chat', data: { to: 'pia', text: 'hello from A' } });
-    const chat = await nextPush(pia);
+    pia.autoAck = true;
+    const ack = await quinn.request('chat', { to: 'pia', text: 'hello from A' }, 'q1');
+    const chat = await pia.next('chat');
     assert.equal(chat.data.from, 'quinn');
     assert.equal(chat.data.text, 'hello from A');
-    assert.equal((await nextPush(quinn, 'chat:sent')).data.delivered, 1);
+    assert.deepEqual([ack.data.delivered, ack.data.acked], [1, 1]);
     await quinn.close();
   });
 
@@ -105,7 +105,7 @@ describe('demo instances as OS processes on one Redis', () => {
     const { epoch } = rui.frames[0].data;
     await waitFor(async () => (await http(a, '/users/rui/presence')).body.online);
     await http(a, '/users/rui/messages', { n: 1 });
-    assert.equal((await nextPush(rui)).offset, 1);
+    assert.equal((await rui.next('message')).offset, 1);
     const killedAt = Date.now();
     assert.equal(await b.stop('SIGKILL'), 'SIGKILL');
     // Sent while rui's node is dead: stored in Redis, whatever they deliver now.
@@ -115,7 +115,7 @@ describe('demo instances as OS processes on one Redis', () => {
     );
     assert.equal(back.frames[0].data.recovered, true);
     for (const n of [2, 3, 4]) {
-      const push = await nextPush(back);
+      const push = await back.next('message');
       assert.deepEqual([push.data, push.offset], [{ n }, n]);
     }
     await back.close();

@@ -102,13 +102,16 @@ describe('demo: rooms, room presence and the browser page', () => {
     });
     assert.equal(push.status, 202);
     const result = (await push.json()) as any;
-    assert.deepEqual({ ...result, epoch: undefined }, {
-      room: 'r1',
-      delivered: 1,
-      dropped: 0,
-      offset: 1,
-      epoch: undefined,
-    });
+    assert.deepEqual(
+      { ...result, epoch: undefined },
+      {
+        room: 'r1',
+        delivered: 1,
+        dropped: 0,
+        offset: 1,
+        epoch: undefined,
+      },
+    );
     const frame = await ann.next('message');
     assert.deepEqual(frame, {
       event: 'message',

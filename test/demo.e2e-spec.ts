@@ -6,7 +6,6 @@ import { createDemoApp } from '../sample/create-demo-app.js';
 import { loadDemoConfig } from '../sample/demo-config.js';
 import { CloseCode } from '../src/index.js';
 import { startDemoProcess } from './support/demo-process.js';
-import { nextPush } from './support/demo-pushes.js';
 import { refusedStatus, TestClient } from './support/test-client.js';
 import { waitFor } from './support/wait.js';
 
@@ -59,7 +58,7 @@ describe('demo application', () => {
       const { status, body } = await post('/users/bob/messages', payload);
       assert.equal(status, 202);
       assert.deepEqual(body, { user: 'bob', delivered: 1, dropped: 0, offset: ++offset, epoch });
-      const push = await nextPush(bob);
+      const push = await bob.next('message');
       assert.deepEqual([push.data, push.offset], [payload, offset]);
     }
     // Nobody online: the push is held in the stream, which the answer shows.
@@ -126,65 +125,27 @@ describe('demo application', () => {
     }
   });
 
-  it('relays a chat frame from dave to erin and acknowledges it to dave', async () => {
+  it('relays a chat frame from dave to erin as a chat event, and answers a request with the send result', async () => {
     const dave = await connect('dave');
     const erin = await connect('erin');
+    erin.autoAck = true;
     dave.send({ event: 'chat', data: { to: 'erin', text: 'hi' } });
-    const received = await nextPush(erin);
-    assert.equal(received.data.type, 'chat');
-    assert.equal(received.data.from, 'dave');
-    assert.equal(received.data.to, 'erin');
-    assert.equal(received.data.text, 'hi');
+    const received = await erin.next('chat');
+    assert.deepEqual(Object.keys(received.data).sort(), ['from', 'text', 'to', 'ts']);
+    assert.deepEqual(
+      [received.data.from, received.data.to, received.data.text],
+      ['dave', 'erin', 'hi'],
+    );
     assert.equal(typeof received.data.ts, 'number');
-    const ack = await nextPush(dave, 'chat:sent');
-    assert.deepEqual(ack.data, {
-      type: 'chat:sent',
-      to: 'erin',
-      delivered: 1,
-      ts: received.data.ts,
-    });
-    // Dave's own stream keeps a copy, for his other devices and a reloaded page.
-    const copy = dave.framesOf('message').find((frame) => frame.data.type === 'chat');
-    assert.deepEqual(copy?.data, received.data);
+
+    const ack = await dave.request('chat', { to: 'erin', text: 'again' }, 'm1');
+    assert.equal(ack.error, undefined);
+    assert.deepEqual([ack.data.delivered, ack.data.acked], [1, 1]);
+    assert.equal(ack.data.offset, (await erin.next('chat')).offset);
+    // Dave's own stream keeps a copy with the request's id, for his other devices and a reload.
+    const copy = await dave.find((frame) => frame.event === 'chat' && frame.data.id === 'm1');
+    assert.equal(copy.data.text, 'again');
     await Promise.all([dave.close(), erin.close()]);
-  });
-
-  it('answers a chat frame it cannot use, or an unknown event, with a rejection', async () => {
-    const frank = await connect('frank');
-    const bad = [
-      { event: 'chat', data: { to: '', text: 'x' } },
-      { event: 'chat', data: { to: 'erin', text: '' } },
-      { event: 'chat', data: { to: 'erin', text: 'x'.repeat(4001) } },
-      { event: 'chat' },
-      { event: 'dance', data: {} },
-    ];
-    for (const frame of bad) {
-      frank.send(frame);
-      const answer = await nextPush(frank, 'rejected');
-      assert.equal(answer.data.type, 'rejected');
-      assert.equal(answer.data.event, frame.event);
-      assert.equal(typeof answer.data.reason, 'string');
-    }
-    await frank.close();
-  });
-
-  it('echoes the id of a chat frame in its answer, whichever answer comes first', async () => {
-    const olaf = await connect('olaf');
-    olaf.send({ event: 'chat', data: { id: 'm1', to: 'erin', text: 'hi' } });
-    olaf.send({ event: 'chat', data: { id: 'm2', to: 'erin', text: '' } });
-    olaf.send({ event: 'chat', data: { id: 'x'.repeat(65), to: 'erin', text: 'hi' } });
-    const answer = async () => {
-      for (;;) {
-        const push = await nextPush(olaf);
-        if (push.data.type !== 'chat') return push;
-      }
-    };
-    const answers = [await answer(), await answer(), await answer()];
-    const byId = (id: string | undefined) => answers.find(({ data }) => data.id === id)?.data;
-    assert.equal(byId('m1').type, 'chat:sent');
-    assert.equal(byId('m2').type, 'rejected');
-    assert.match(byId(undefined).reason, /"id" must be a string of at most 64 characters/);
-    await olaf.close();
   });
 
   it('GET /metrics serves the gateway and process metrics; GET /health says ready', async () => {
@@ -250,7 +211,7 @@ describe('demo as an OS process (what npm start runs)', () => {
         body: '{"n":1}',
       });
       assert.equal(response.status, 202);
-      assert.deepEqual((await nextPush(client)).data, { n: 1 });
+      assert.deepEqual((await client.next('message')).data, { n: 1 });
       assert.match(demo.output(), /queryUserAuthenticator\(\) trusts \?user=/);
 
       // Nest's shutdown hooks re-raise the signal once the application has closed.

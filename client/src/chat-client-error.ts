@@ -15,13 +15,20 @@ export type ChatClientErrorCode =
   /** The server sent a frame that is not a JSON envelope; the frame was ignored. */
   | 'bad_frame'
   /** The server answered a frame with `{"event":"error"}`; `serverCode` says why. */
-  | 'server_error';
+  | 'server_error'
+  /** A `request()` failed: the handler answered an error (`serverCode`, e.g. `invalid`). */
+  | 'request_failed'
+  /** A `request()` got no answer within its `timeoutMs`. */
+  | 'timeout';
 
 /** Extra facts some errors carry. */
 export interface ChatClientErrorDetails {
   /** HTTP status of a refused handshake (`handshake_refused`). */
   status?: number;
-  /** The server's error code (`server_error`): `bad_json`, `bad_envelope`, `unsupported_frame`. */
+  /**
+   * The server's error code: of an error frame (`server_error`: `bad_json`, `bad_envelope`, …)
+   * or of a request's answer (`request_failed`: `invalid`, `forbidden`, `unknown_event`, …).
+   */
   serverCode?: string;
   cause?: unknown;
 }

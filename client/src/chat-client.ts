@@ -74,6 +74,8 @@ export class ChatClient<M = unknown> {
   private generation = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Requests without their answer yet, by id: sent again, with the same id, after a reconnect. */
+  private readonly requests = new Map<string, PendingRequest>();
 
   /** @throws TypeError when an option cannot work (the message names it). */
   constructor(options: ChatClientOptions) {
@@ -187,6 +189,53 @@ export class ChatClient<M = unknown> {
       );
     }
     return 'queued';
+  }
+
+  /**
+   * Sends a request `{"event":event,"data":data,"id":…}` and resolves with the `data` of the
+   * server's answer (the handler's return value), or rejects with a `ChatClientError`:
+   * `request_failed` when the handler answered an error (`serverCode`: `invalid`, `forbidden`,
+   * `unknown_event`, `internal`…), `timeout` when no answer came within `timeoutMs`, `closed`.
+   * While disconnected it waits for the next connection; a request whose connection died before
+   * the answer is sent again with the same id, which the server answers without running the
+   * handler twice.
+   */
+  request<R = unknown>(
+    event: string,
+    data?: unknown,
+    { timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS }: { timeoutMs?: number } = {},
+  ): Promise<R> {
+    if (
+      typeof event !== 'string' ||
+      event === '' ||
+      event === ClientEvent.Heartbeat ||
+      event === ClientEvent.Ack
+    ) {
+      return Promise.reject(
+        new TypeError('ChatClient.request: the event must be a non-empty string, not reserved'),
+      );
+    }
+    if (this.currentState === 'closed') {
+      return Promise.reject(
+        new ChatClientError('closed', 'ChatClient.request: the client is closed'),
+      );
+    }
+    const id = requestId();
+    const frame = JSON.stringify({ event, data, id });
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.requests.delete(id);
+        reject(
+          new ChatClientError(
+            'timeout',
+            `ChatClient.request: no answer to "${event}" within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      this.requests.set(id, { frame, resolve: resolve as (value: unknown) => void, reject, timer });
+      if (this.currentState === 'connected' && this.socket?.readyState === OPEN)
+        this.socket.send(frame);
+    });
   }
 
   /**
@@ -338,6 +387,8 @@ export class ChatClient<M = unknown> {
       case ServerEvent.Heartbeat:
         // Its answer only proves liveness, recorded above.
         return;
+      case ServerEvent.Ack:
+        return this.answered(frame);
       default:
         return this.pushed(frame);
     }
@@ -360,8 +411,29 @@ export class ChatClient<M = unknown> {
     this.rooms.set(room, { epoch, offset });
   }
 
+  /** The answer to one of this client's requests. */
+  private answered({ id, data, error }: ServerFrame): void {
+    const request = id === undefined ? undefined : this.requests.get(id);
+    if (!request) return;
+    this.requests.delete(id!);
+    clearTimeout(request.timer);
+    if (error) {
+      request.reject(
+        new ChatClientError('request_failed', `ChatClient: the server said: ${error.message}`, {
+          serverCode: error.code,
+        }),
+      );
+    } else {
+      request.resolve(data);
+    }
+  }
+
   /** A push: a stored one moves the position, and one the client already has is dropped. */
   private pushed(frame: ServerFrame): void {
+    // A push that asks to be confirmed is confirmed on arrival, duplicates included.
+    if (frame.id !== undefined) {
+      this.socket?.send(JSON.stringify({ event: ClientEvent.Ack, id: frame.id }));
+    }
     const { room, offset, epoch } = frame;
     if (room !== undefined) {
       const position = this.rooms.get(room);
@@ -410,6 +482,7 @@ export class ChatClient<M = unknown> {
     }
     this.heartbeat.start(welcome.heartbeatIntervalMs, this.options.heartbeatTimeoutMs);
     for (const frame of this.outbox.drain()) socket.send(frame);
+    for (const { frame } of this.requests.values()) socket.send(frame);
     this.listeners.dispatch('welcome', welcome);
   }
 
@@ -469,7 +542,31 @@ export class ChatClient<M = unknown> {
     this.retryTimer = undefined;
     this.outbox.drain();
     this.currentState = 'closed';
+    for (const [id, request] of this.requests) {
+      clearTimeout(request.timer);
+      this.requests.delete(id);
+      request.reject(new ChatClientError('closed', 'ChatClient.request: the client closed'));
+    }
   }
+}
+
+/** How long `request()` waits for an answer by default. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+interface PendingRequest {
+  frame: string;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** A request id unique enough across reloads and devices: 24 random base-36 characters. */
+function requestId(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  let id = '';
+  for (const byte of bytes) id += byte.toString(36).padStart(2, '0');
+  return id.slice(0, 24);
 }
 
 function socketError(message: unknown, status: number | undefined): ChatClientError {

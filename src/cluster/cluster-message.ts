@@ -33,6 +33,8 @@ export interface DeliverItem {
   frame?: string;
   /** For a stored push: `[stream, epoch, offset]`. */
   stamp?: [stream: string, epoch: string, offset: number];
+  /** For a push that waits for acks: `[ack id, timeout ms]`; the acks go back to the sender. */
+  ack?: [id: string, timeoutMs: number];
   /** Close the connections instead of pushing. */
   close?: CloseAction;
   /** Apply a room membership change to the users' connections instead of pushing. */
@@ -50,14 +52,17 @@ export interface DeliverItem {
 }
 
 /** @internal What a {@link DeliverItem} asks for, without its id and target. */
-export type ItemAction = Pick<DeliverItem, 'frame' | 'stamp' | 'close' | 'membership'>;
+export type ItemAction = Pick<DeliverItem, 'frame' | 'stamp' | 'ack' | 'close' | 'membership'>;
 
 /** @internal `[request id, delivered, dropped]` for one {@link DeliverItem}. */
 export type DeliveryReceipt = [id: number, delivered: number, dropped: number];
 
 /** @internal Messages between nodes, a union on `type`; the broker tells who sent each. */
 export type ClusterMessage =
-  { type: 'deliver'; items: DeliverItem[] } | { type: 'delivered'; receipts: DeliveryReceipt[] };
+  | { type: 'deliver'; items: DeliverItem[] }
+  | { type: 'delivered'; receipts: DeliveryReceipt[] }
+  /** Delivery acks of the sender's pushes, counted by the node that delivered them. */
+  | { type: 'acked'; counts: [id: string, acked: number][] };
 
 /**
  * @internal Checks a message from another node field by field; undefined for anything malformed,
@@ -74,6 +79,10 @@ export function decodeClusterMessage(body: unknown): ClusterMessage | undefined 
     const { receipts } = body as { receipts?: unknown };
     return Array.isArray(receipts) && receipts.every(isReceipt) ? { type, receipts } : undefined;
   }
+  if (type === 'acked') {
+    const { counts } = body as { counts?: unknown };
+    return Array.isArray(counts) && counts.every(isAckCount) ? { type, counts } : undefined;
+  }
   return undefined;
 }
 
@@ -84,6 +93,7 @@ function isDeliverItem(value: unknown): value is DeliverItem {
     typeof item.id === 'number' &&
     (item.frame === undefined || typeof item.frame === 'string') &&
     (item.stamp === undefined || isStamp(item.stamp)) &&
+    (item.ack === undefined || isAck(item.ack)) &&
     (item.close === undefined || isCloseAction(item.close)) &&
     (item.membership === undefined || isMembership(item.membership)) &&
     (item.room === undefined || typeof item.room === 'string') &&
@@ -120,6 +130,24 @@ function isMembership(value: unknown): value is MembershipAction {
   if (position === undefined) return true;
   const { epoch, offset } = (position ?? {}) as Record<string, unknown>;
   return typeof epoch === 'string' && Number.isSafeInteger(offset);
+}
+
+function isAck(value: unknown): value is DeliverItem['ack'] {
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    typeof value[0] === 'string' &&
+    Number.isSafeInteger(value[1])
+  );
+}
+
+function isAckCount(value: unknown): value is [string, number] {
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    typeof value[0] === 'string' &&
+    Number.isSafeInteger(value[1])
+  );
 }
 
 function isReceipt(value: unknown): value is DeliveryReceipt {

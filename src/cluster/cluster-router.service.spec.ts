@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import type { ModuleRef } from '@nestjs/core';
 import { MemoryHistory } from '../transports/memory/memory.history.js';
 import { MemoryMembership } from '../transports/memory/memory.membership.js';
+import { MemoryRequests } from '../transports/memory/memory.requests.js';
 import { ChatStatsService } from '../common/chat-stats.service.js';
 import { resolveChatOptions } from '../module/chat-options.resolve.js';
 import type { ChatModuleOptions } from '../options/chat-options.interface.js';
@@ -112,6 +114,10 @@ class FakeLocal implements LocalDeliverer {
   catchUp(): void {
     this.catchUps++;
   }
+  readonly acks: [string, number][] = [];
+  acknowledged(counts: readonly [string, number][]): void {
+    this.acks.push(...counts);
+  }
 }
 
 function setup(overrides: Partial<ChatModuleOptions> = {}) {
@@ -127,10 +133,17 @@ function setup(overrides: Partial<ChatModuleOptions> = {}) {
   const stats = new ChatStatsService();
   const router = new ClusterRouterService(
     options,
-    { broker, presence, history: new MemoryHistory(), membership: new MemoryMembership() },
-    local,
+    {
+      broker,
+      presence,
+      history: new MemoryHistory(),
+      membership: new MemoryMembership(),
+      requests: new MemoryRequests(),
+    },
+    { get: () => local } as unknown as ModuleRef,
     stats,
   );
+  router.onModuleInit();
   return { router, broker, presence, local, stats };
 }
 

@@ -4,7 +4,9 @@ import {
   Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleInit,
 } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { ChatStatsService, increment } from '../common/chat-stats.service.js';
 import { nodeOf } from '../common/connection-id.js';
 import { settlesWithin } from '../common/settles-within.js';
@@ -68,7 +70,7 @@ interface AwaitingSend {
  */
 @Injectable()
 export class ClusterRouterService
-  implements BrokerNode, OnApplicationBootstrap, OnApplicationShutdown
+  implements BrokerNode, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
 {
   private readonly logger = new Logger(ClusterRouterService.name);
   private queue: QueuedSend[] = [];
@@ -77,15 +79,22 @@ export class ClusterRouterService
   private nextId = 0;
   readonly nodeId: string;
   private readonly timeoutMs: number;
+  private local!: LocalDeliverer;
 
   constructor(
     @Inject(CHAT_OPTIONS) options: ResolvedChatOptions,
     @Inject(CHAT_TRANSPORT) private readonly transport: ChatTransport,
-    @Inject(LOCAL_DELIVERY) private readonly local: LocalDeliverer,
+    private readonly moduleRef: ModuleRef,
     private readonly stats: ChatStatsService,
   ) {
     this.nodeId = options.nodeId;
     this.timeoutMs = options.clusterTimeoutMs;
+  }
+
+  // The local delivery depends on services that send through this router (delivery acks), so
+  // it is looked up once everything is built rather than injected.
+  onModuleInit(): void {
+    this.local = this.moduleRef.get<LocalDeliverer>(LOCAL_DELIVERY);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -131,8 +140,10 @@ export class ClusterRouterService
         this.logger.warn(`Dropped a malformed cluster message from node ${from}`);
       } else if (message.type === 'deliver') {
         this.apply(from, message.items);
-      } else {
+      } else if (message.type === 'delivered') {
         this.settle(message.receipts);
+      } else {
+        this.local.acknowledged(message.counts);
       }
     } catch (err) {
       this.logger.warn(`Dropped a cluster message it could not apply: ${String(err)}`);
@@ -143,10 +154,18 @@ export class ClusterRouterService
     this.local.catchUp();
   }
 
+  /** Sends another node the counts of delivery acks its pushes got here. */
+  reportAcks(node: string, counts: [id: string, acked: number][]): void {
+    const message: ClusterMessage = { type: 'acked', counts };
+    this.transport.broker
+      .publish(node, message)
+      .catch((err) => this.logger.debug(`Could not report acks to node ${node}: ${err}`));
+  }
+
   /** Applies another node's requests to the connections here, and answers. */
   private apply(from: string, items: DeliverItem[]): void {
     const receipts = items.map((item): DeliveryReceipt => {
-      const action = decodeAction(item);
+      const action = decodeAction(item, from);
       if (!action) return [item.id, 0, 0];
       const { delivered, dropped } = this.local.deliver(targetOf(item), action);
       return [item.id, delivered, dropped];
@@ -366,22 +385,24 @@ function append<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
 function encodeAction(action: DeliveryAction): ItemAction {
   if ('close' in action) return { close: action.close };
   if ('membership' in action) return { membership: action.membership };
-  const { frame, stamp } = action;
+  const { frame, stamp, ack } = action;
   return {
     frame: frame.toString(),
     ...(stamp && { stamp: [stamp.stream, stamp.epoch, stamp.offset] }),
+    ...(ack && { ack: [ack.id, ack.timeoutMs] }),
   };
 }
 
 /** The action an item from another node asks for, if it asks for one. */
-function decodeAction(item: DeliverItem): DeliveryAction | undefined {
+function decodeAction(item: DeliverItem, from: string): DeliveryAction | undefined {
   if (item.close) return { close: item.close };
   if (item.membership) return { membership: item.membership };
   if (item.frame === undefined) return undefined;
-  const { stamp } = item;
+  const { stamp, ack } = item;
   return {
     frame: Buffer.from(item.frame),
     stamp: stamp && { stream: stamp[0], epoch: stamp[1], offset: stamp[2], room: item.room },
+    ack: ack && { id: ack[0], timeoutMs: ack[1], origin: from },
   };
 }
 

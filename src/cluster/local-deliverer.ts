@@ -8,7 +8,7 @@ import type { CloseAction, DeliveryTarget, MembershipAction } from './cluster-me
  * membership change to them.
  */
 export type DeliveryAction =
-  | { frame: Buffer; stamp?: StreamStamp }
+  | { frame: Buffer; stamp?: StreamStamp; ack?: AckRequest }
   | { close: CloseAction }
   | { membership: MembershipAction };
 
@@ -24,6 +24,16 @@ export interface LocalDeliverer {
    * what is stored.
    */
   catchUp(): void;
+  /** Delivery acks of this node's pushes that another node counted. */
+  acknowledged(counts: readonly [id: string, acked: number][]): void;
+}
+
+/** @internal A push that waits for delivery acks. */
+export interface AckRequest {
+  id: string;
+  timeoutMs: number;
+  /** Where the acks go: the sending node, when it is another one. */
+  origin?: string;
 }
 
 /** @internal Injection token of the {@link LocalDeliverer}. */

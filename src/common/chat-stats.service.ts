@@ -37,6 +37,8 @@ export class ChatStatsService {
   replayedPushes = 0;
   /** Gaps found in a connection's stream and filled from the history (or not: then a resync). */
   gapFills = 0;
+  /** Requests to handlers, by outcome: `ok`, `repeated` (answered from the store), error codes. */
+  readonly requests = new Map<string, number>();
   readonly handshakeRefusals = new Map<number, number>();
   readonly clusterErrors = new Map<ClusterOperation, number>();
   /** Set by the metrics service: called with each heartbeat sweep's duration in seconds. */

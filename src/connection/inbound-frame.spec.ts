@@ -7,13 +7,15 @@ describe('parseInbound', () => {
   it('parses an envelope with and without data', () => {
     assert.deepEqual(parseInbound(Buffer.from('{"event":"x","data":{"k":1}}'), false), {
       ok: true,
-      event: 'x',
-      data: { k: 1 },
+      frame: { event: 'x', data: { k: 1 } },
     });
     assert.deepEqual(parseInbound(Buffer.from('{"event":"x"}'), false), {
       ok: true,
-      event: 'x',
-      data: undefined,
+      frame: { event: 'x', data: undefined },
+    });
+    assert.deepEqual(parseInbound(Buffer.from('{"event":"x","id":"r1","extra":1}'), false), {
+      ok: true,
+      frame: { event: 'x', data: undefined, id: 'r1' },
     });
   });
 

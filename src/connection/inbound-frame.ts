@@ -1,10 +1,24 @@
-import { ErrorCode, MAX_JSON_DEPTH, type ChatErrorCode } from '../protocol/error-codes.js';
+import {
+  ErrorCode,
+  MAX_JSON_DEPTH,
+  MAX_REQUEST_ID_LENGTH,
+  type ChatErrorCode,
+} from '../protocol/error-codes.js';
 import { envelopeProblem, type Envelope } from '../protocol/frames.js';
+
+/** A client frame as a handler's `@ChatFrame()` gets it. */
+export interface ClientFrame {
+  /** The frame's `event`. */
+  event: string;
+  /** The frame's `data` (undefined when it had none). */
+  data: unknown;
+  /** A request's id: the client wants an `ack`. */
+  id?: string;
+}
 
 /** @internal A parsed client frame, or why it was rejected. */
 export type InboundFrame =
-  | ({ ok: true } & Required<Pick<Envelope, 'event'>> & { data: unknown })
-  | { ok: false; code: ChatErrorCode; message: string };
+  { ok: true; frame: ClientFrame } | { ok: false; code: ChatErrorCode; message: string };
 
 /**
  * @internal Reads a client frame: JSON text `{ "event": string, "data"?: any }`. Never throws;
@@ -25,8 +39,15 @@ export function parseInbound(raw: Buffer, isBinary: boolean): InboundFrame {
   }
   const problem = envelopeProblem(value);
   if (problem !== undefined) return reject(ErrorCode.BadEnvelope, problem);
-  const { event, data } = value as Envelope;
-  return { ok: true, event, data };
+  const { event, data, id } = value as Envelope & { id?: unknown };
+  if (id === undefined) return { ok: true, frame: { event, data } };
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_REQUEST_ID_LENGTH) {
+    return reject(
+      ErrorCode.BadEnvelope,
+      `"id" must be a string of 1 to ${MAX_REQUEST_ID_LENGTH} characters`,
+    );
+  }
+  return { ok: true, frame: { event, data, id } };
 }
 
 const QUOTE = 0x22;

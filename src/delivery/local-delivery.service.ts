@@ -5,6 +5,7 @@ import type { ChatConnection } from '../connection/chat-connection.js';
 import { ClientRegistryService } from '../connection/client-registry.service.js';
 import type { StreamStamp } from '../connection/held-frame.js';
 import { OutboundService, type DeliveryCount } from '../connection/outbound.service.js';
+import { AckService } from './acks/ack.service.js';
 import { RoomRegistryService } from './rooms/room-registry.service.js';
 import { RoomSessionsService } from './rooms/room-sessions.service.js';
 import { StreamDeliveryService } from './streams/stream-delivery.service.js';
@@ -22,6 +23,7 @@ export class LocalDeliveryService implements LocalDeliverer {
     private readonly streams: StreamDeliveryService,
     private readonly rooms: RoomRegistryService,
     private readonly roomSessions: RoomSessionsService,
+    private readonly acks: AckService,
   ) {}
 
   deliver(target: DeliveryTarget, action: DeliveryAction): DeliveryCount {
@@ -32,7 +34,9 @@ export class LocalDeliveryService implements LocalDeliverer {
       return result;
     }
     if ('membership' in action) return this.applyMembership(target, action.membership);
-    const { frame, stamp } = action;
+    const { frame, stamp, ack } = action;
+    // Another node's push: the acks its connections here send go back to that node.
+    if (ack?.origin) this.acks.relay(ack.id, ack.origin, ack.timeoutMs);
     if ('users' in target) {
       // The common case, written out so that a send to one user builds no array.
       for (const user of target.users) this.write(this.registry.of(user), frame, stamp, result);
@@ -44,6 +48,10 @@ export class LocalDeliveryService implements LocalDeliverer {
   catchUp(): void {
     void this.streams.catchUp();
     void this.roomSessions.catchUp();
+  }
+
+  acknowledged(counts: readonly [id: string, acked: number][]): void {
+    this.acks.remote(counts);
   }
 
   private applyMembership(target: DeliveryTarget, membership: MembershipAction): DeliveryCount {

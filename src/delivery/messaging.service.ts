@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import type { DeliveryTarget } from '../cluster/cluster-message.js';
 import { ClusterRouterService } from '../cluster/cluster-router.service.js';
 import type { DeliveryAction } from '../cluster/local-deliverer.js';
 import { ChatStatsService } from '../common/chat-stats.service.js';
@@ -9,13 +8,13 @@ import { ClientRegistryService } from '../connection/client-registry.service.js'
 import type { ConnectionEvent, IncomingFrame } from '../connection/connection-event.js';
 import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
-import { pushHead, storedPushText } from '../protocol/frames.js';
+import { pushHead } from '../protocol/frames.js';
 import type { ChatTransport } from '../transports/chat-transport.interface.js';
 import type { HistoryLimits } from '../transports/history-store.interface.js';
 import { DispatchService } from './dispatch.service.js';
 import { LocalDeliveryService } from './local-delivery.service.js';
 import { payloadJson } from './payload-json.js';
-import { pushEvent } from './push-event.js';
+import { pushOptions } from './push-options.js';
 import type { DisconnectResult, PushOptions, SendOptions, SendResult } from './send-result.js';
 import { userStream } from './streams/stream-names.js';
 
@@ -33,13 +32,14 @@ import { userStream } from './streams/stream-names.js';
  * Sending never waits for a client: connections on this process get the frame at once, other
  * nodes in the same event-loop turn, and the promise resolves when they have answered. It never
  * rejects because a user is offline or the cluster is unreachable (see `SendResult.incomplete`);
- * it rejects with a `TypeError` only for a payload that has no JSON form.
+ * it rejects with a `TypeError` only for a payload that has no JSON form or invalid options (a
+ * reserved or malformed `event`, an `ackTimeoutMs` out of range), before anything is stored.
  */
 @Injectable()
 export class MessagingService {
   /**
-   * Application frames from clients of this process: every inbound frame except the built-in
-   * `heartbeat`. Handlers must not throw (use rxjs `catchError`): rxjs reports an error thrown by
+   * Application frames from clients of this process that no `@ChatHandler` takes: every inbound
+   * frame except the built-in `heartbeat` and `ack`. Handlers must not throw (use rxjs `catchError`): rxjs reports an error thrown by
    * a subscriber as an unhandled exception.
    */
   readonly incoming$: Observable<IncomingFrame>;
@@ -70,9 +70,12 @@ export class MessagingService {
    * result names its `offset`.
    */
   async send(user: string, payload: unknown, options?: SendOptions): Promise<SendResult> {
-    const head = pushHead(payloadJson(payload), pushEvent(options));
-    if (this.history && !options?.volatile) return this.pushStored(user, head, this.history);
-    return this.push({ users: [user] }, { frame: Buffer.from(`${head}}`) });
+    const { event, ackTimeoutMs } = pushOptions(options);
+    const head = pushHead(payloadJson(payload), event);
+    if (this.history && !options?.volatile) {
+      return this.pushStored(user, head, this.history, ackTimeoutMs);
+    }
+    return this.dispatcher.push({ users: [user] }, head, undefined, ackTimeoutMs);
   }
 
   /**
@@ -84,27 +87,36 @@ export class MessagingService {
     payload: unknown,
     options?: SendOptions,
   ): Promise<SendResult> {
-    const head = pushHead(payloadJson(payload), pushEvent(options));
+    const { event, ackTimeoutMs } = pushOptions(options);
+    const head = pushHead(payloadJson(payload), event);
     const unique = [...new Set(users)];
     if (!this.history || options?.volatile) {
-      return this.push({ users: unique }, { frame: Buffer.from(`${head}}`) });
+      return this.dispatcher.push({ users: unique }, head, undefined, ackTimeoutMs);
     }
     const history = this.history;
-    const results = await Promise.all(unique.map((user) => this.pushStored(user, head, history)));
+    const results = await Promise.all(
+      unique.map((user) => this.pushStored(user, head, history, ackTimeoutMs)),
+    );
     const total: SendResult = { delivered: 0, dropped: 0, offsets: {} };
     results.forEach((result, i) => {
       total.delivered += result.delivered;
       total.dropped += result.dropped;
       if (result.incomplete) total.incomplete ??= result.incomplete;
       if (result.offset !== undefined) total.offsets![unique[i]] = result.offset;
+      if (result.acked !== undefined) total.acked = (total.acked ?? 0) + result.acked;
     });
     return total;
   }
 
   /** Pushes `payload` to every live connection in the cluster. It is never stored. */
   async broadcast(payload: unknown, options?: PushOptions): Promise<SendResult> {
-    const frame = Buffer.from(`${pushHead(payloadJson(payload), pushEvent(options))}}`);
-    return this.push({ all: true }, { frame });
+    const { event, ackTimeoutMs } = pushOptions(options);
+    return this.dispatcher.push(
+      { all: true },
+      pushHead(payloadJson(payload), event),
+      undefined,
+      ackTimeoutMs,
+    );
   }
 
   /**
@@ -116,8 +128,13 @@ export class MessagingService {
     payload: unknown,
     options?: PushOptions,
   ): Promise<SendResult> {
-    const frame = Buffer.from(`${pushHead(payloadJson(payload), pushEvent(options))}}`);
-    return this.push({ connectionIds: [connectionId] }, { frame });
+    const { event, ackTimeoutMs } = pushOptions(options);
+    return this.dispatcher.push(
+      { connectionIds: [connectionId] },
+      pushHead(payloadJson(payload), event),
+      undefined,
+      ackTimeoutMs,
+    );
   }
 
   /**
@@ -171,7 +188,12 @@ export class MessagingService {
    * Stores a push in the user's stream, then delivers it with its offset. When the store cannot
    * be reached, the push still goes out, unstored, and the result says the backplane failed.
    */
-  private async pushStored(user: string, head: string, limits: HistoryLimits): Promise<SendResult> {
+  private async pushStored(
+    user: string,
+    head: string,
+    limits: HistoryLimits,
+    ackTimeoutMs: number | undefined,
+  ): Promise<SendResult> {
     const target = { users: [user] };
     const stream = userStream(user);
     let position;
@@ -179,13 +201,12 @@ export class MessagingService {
       position = await this.transport.history.append(stream, head, limits);
     } catch (err) {
       this.logger.debug(`Could not store a push for ${user}: ${String(err)}`);
-      const result = await this.push(target, { frame: Buffer.from(`${head}}`) });
+      const result = await this.dispatcher.push(target, head, undefined, ackTimeoutMs);
       result.incomplete ??= 'backplane_unavailable';
       return result;
     }
     this.stats.storedPushes++;
-    const frame = Buffer.from(storedPushText(head, position.offset));
-    const result = await this.push(target, { frame, stamp: { stream, ...position } });
+    const result = await this.dispatcher.push(target, head, { stream, ...position }, ackTimeoutMs);
     result.offset = position.offset;
     result.epoch = position.epoch;
     return result;
@@ -199,9 +220,5 @@ export class MessagingService {
       this.logger.debug(`Presence query failed, answering for this process: ${String(err)}`);
       return local();
     }
-  }
-
-  private push(target: DeliveryTarget, action: DeliveryAction): SendResult | Promise<SendResult> {
-    return this.dispatcher.dispatch(target, action);
   }
 }

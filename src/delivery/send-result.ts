@@ -17,6 +17,11 @@ export interface SendResult {
   epoch?: string;
   /** `sendMany`: each user's offset, when the push was stored. */
   offsets?: Record<string, number>;
+  /**
+   * With `ackTimeoutMs`: connections that confirmed the push within the timeout, across the
+   * cluster ("delivered to the device").
+   */
+  acked?: number;
 }
 
 /** Options of a push: `volatile` applies to sends that store, `event` to every send. */
@@ -28,6 +33,14 @@ export interface PushOptions {
    * @default 'message'
    */
   event?: string;
+  /**
+   * Ask each connection to confirm the push: it carries an `"id"`, the client answers
+   * `{"event":"ack","id":…}` (`ChatClient` does by itself), and the result counts the connections
+   * that did (`acked`) within this many milliseconds (1 to 60000). The send resolves once every
+   * connection it reached confirmed, or when the time is up; a client that never confirms is not
+   * disconnected for it.
+   */
+  ackTimeoutMs?: number;
 }
 
 /** Options of `send` and `sendMany`. */

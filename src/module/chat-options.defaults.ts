@@ -12,6 +12,7 @@ type Defaults = Pick<
   | 'limits'
   | 'closeOnTokenExpiry'
   | 'roomPresence'
+  | 'requests'
 > & {
   connectionsPerUser: 'single';
   history: { size: number; ttlMs: number };
@@ -51,6 +52,7 @@ export const DEFAULT_CHAT_OPTIONS: Readonly<Defaults> = {
   perMessageDeflate: false,
   closeOnTokenExpiry: false,
   roomPresence: false,
+  requests: { idempotencyWindowMs: 120_000, retryWaitMs: 10_000 },
   metrics: { prefix: 'chat_' },
   redis: { keyPrefix: 'chat:', nodeTtlMs: 15_000, connectTimeoutMs: 10_000 },
   nodeId: () => hostname(),

@@ -20,6 +20,7 @@ describe('resolveChatOptions', () => {
       heartbeat: { intervalMs: 25_000, timeoutMs: 60_000 },
       history: { size: 100, ttlMs: 300_000 },
       roomPresence: false,
+      requests: { idempotencyWindowMs: 120_000, retryWaitMs: 10_000 },
       backpressure: { highWaterMarkBytes: 1_048_576, policy: 'drop' },
       coalesceWrites: { maxHoldMs: 5 },
       maxPayloadBytes: 65_536,
@@ -161,7 +162,7 @@ describe('resolveChatOptions', () => {
     [
       'a transport without a presence store',
       { transport: { broker: {} } as never },
-      /option "transport" must have a "broker" and "presence", "history" and "membership" stores \(missing: presence, history, membership\)/,
+      /option "transport" must have a "broker" and "presence", "history", "membership" and "requests" stores \(missing: presence, history, membership, requests\)/,
     ],
     [
       'a redis url of another scheme',

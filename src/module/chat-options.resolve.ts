@@ -55,6 +55,7 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
     perMessageDeflate: options.perMessageDeflate ?? DEFAULT_CHAT_OPTIONS.perMessageDeflate,
     closeOnTokenExpiry: options.closeOnTokenExpiry ?? DEFAULT_CHAT_OPTIONS.closeOnTokenExpiry,
     roomPresence: options.roomPresence ?? DEFAULT_CHAT_OPTIONS.roomPresence,
+    requests: withDefaults({ ...DEFAULT_CHAT_OPTIONS.requests }, options.requests),
     metrics: metricsOptions(options.metrics),
   };
 
@@ -77,6 +78,8 @@ export function resolveChatOptions(options: ChatModuleOptions): ResolvedChatOpti
       resolved.heartbeat.timeoutMs,
     );
   }
+  positiveInteger('requests.idempotencyWindowMs', resolved.requests.idempotencyWindowMs);
+  positiveInteger('requests.retryWaitMs', resolved.requests.retryWaitMs);
   if (resolved.history) {
     positiveInteger('history.size', resolved.history.size);
     positiveInteger('history.ttlMs', resolved.history.ttlMs);

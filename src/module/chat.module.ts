@@ -1,4 +1,5 @@
 import { Module, type ConfigurableModuleAsyncOptions, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import type { ChatModuleOptions } from '../options/chat-options.interface.js';
 import { ConfigurableChatModule, type ChatModuleExtras } from './chat.module-definition.js';
 import { CHAT_EXPORTS, CHAT_PROVIDERS } from './chat.providers.js';
@@ -26,7 +27,8 @@ export interface ChatOptionsFactory {
  * global unless `isGlobal: false`, so `MessagingService` can be injected anywhere. The
  * application must use `ChatWsAdapter`: `app.useWebSocketAdapter(new ChatWsAdapter(app))`.
  */
-@Module({ providers: CHAT_PROVIDERS, exports: CHAT_EXPORTS })
+// Discovery finds the application's @ChatHandler methods.
+@Module({ imports: [DiscoveryModule], providers: CHAT_PROVIDERS, exports: CHAT_EXPORTS })
 export class ChatModule extends ConfigurableChatModule {
   /** Configures the module with options known up front. */
   static override forRoot(options: ChatModuleRootOptions): DynamicModule {

@@ -13,7 +13,11 @@ import { InboundRatePolicy } from '../connection/inbound-rate.policy.js';
 import { InboundService } from '../connection/inbound.service.js';
 import { LifecycleService } from '../connection/lifecycle.service.js';
 import { OutboundService } from '../connection/outbound.service.js';
+import { FRAME_HANDLER } from '../connection/frame-handler.js';
 import { SESSION_OPENER } from '../connection/session-opener.js';
+import { AckService } from '../delivery/acks/ack.service.js';
+import { FrameDispatchService } from '../delivery/handlers/frame-dispatch.service.js';
+import { HandlerRegistryService } from '../delivery/handlers/handler-registry.service.js';
 import { LocalDeliveryService } from '../delivery/local-delivery.service.js';
 import { DispatchService } from '../delivery/dispatch.service.js';
 import { MessagingService } from '../delivery/messaging.service.js';
@@ -74,6 +78,10 @@ export const CHAT_PROVIDERS: Provider[] = [
   { provide: LOCAL_DELIVERY, useExisting: LocalDeliveryService },
   SessionService,
   { provide: SESSION_OPENER, useExisting: SessionService },
+  AckService,
+  HandlerRegistryService,
+  FrameDispatchService,
+  { provide: FRAME_HANDLER, useExisting: FrameDispatchService },
   ClusterRouterService,
   ClusterPresenceService,
   DispatchService,

@@ -58,6 +58,22 @@ export interface HistoryOptions {
   ttlMs?: number;
 }
 
+/** How client requests (frames with an `id`) are kept, so that a retry does not run twice. */
+export interface RequestOptions {
+  /**
+   * How long a request's answer is kept: the same `id` from the same user within it gets the
+   * same answer without running the handler again, on any node.
+   * @default 120000 (2 minutes)
+   */
+  idempotencyWindowMs?: number;
+  /**
+   * How long a retry of a request that is still running waits for its answer before it is told
+   * `in_progress`.
+   * @default 10000
+   */
+  retryWaitMs?: number;
+}
+
 /** What happens to a message for a connection whose unsent data is above the high-water mark. */
 export type BackpressurePolicy = 'drop' | 'disconnect';
 
@@ -161,6 +177,8 @@ export interface ChatModuleOptions {
    * @default { size: 100, ttlMs: 300000 }
    */
   history?: HistoryOptions | false;
+  /** Client requests: how long their answers are kept for retries. */
+  requests?: RequestOptions;
   /**
    * Room presence events: when a user comes online anywhere or goes offline everywhere, each of
    * their rooms gets `{"event":"presence","room":…,"data":{"user","online"}}`.

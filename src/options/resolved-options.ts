@@ -21,6 +21,7 @@ export interface ResolvedChatOptions {
   /** Undefined when history is off. */
   history: HistoryLimits | undefined;
   roomPresence: boolean;
+  requests: { idempotencyWindowMs: number; retryWaitMs: number };
   backpressure: { highWaterMarkBytes: number; policy: BackpressurePolicy };
   /** Undefined when coalescing is off. */
   coalesceWrites: { maxHoldMs: number } | undefined;

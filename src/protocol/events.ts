@@ -12,12 +12,16 @@ export const ServerEvent = {
   Room: 'room',
   /** A room member came online or went offline (opt-in room presence). */
   Presence: 'presence',
+  /** The answer to a client frame that carried an `id`. */
+  Ack: 'ack',
 } as const;
 
 /** Event names a client sends that the gateway answers itself. */
 export const ClientEvent = {
   /** A liveness probe; the server answers with a `heartbeat` frame. */
   Heartbeat: 'heartbeat',
+  /** The client confirms a push that asked for it (it carried an `id`). */
+  Ack: 'ack',
 } as const;
 
 /**
@@ -29,7 +33,7 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   ServerEvent.Heartbeat,
   ServerEvent.Error,
   ServerEvent.Room,
-  'ack',
+  ServerEvent.Ack,
 ]);
 
 /** An application event name: 1 to 64 letters, digits, `_ . : -`. */

@@ -92,8 +92,12 @@ export function envelopeProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** A frame from the server: an envelope, with the fields a push may carry. */
+/** A frame from the server: an envelope, with the fields a push or an answer may carry. */
 export interface ServerFrame extends Envelope {
+  /** A push that asks to be acknowledged, or the request an `ack` answers. */
+  id?: string;
+  /** A failed `ack`'s error. */
+  error?: { code: string; message: string };
   /** A room push's room. */
   room?: string;
   /** A stored push's offset in its stream. */
@@ -114,8 +118,16 @@ export function parseEnvelope(text: string): ServerFrame | undefined {
     return undefined;
   }
   if (envelopeProblem(value) !== undefined) return undefined;
-  const { event, data, room, offset, epoch } = value as Record<string, unknown>;
+  const { event, data, room, offset, epoch, id, error } = value as Record<string, unknown>;
   const frame: ServerFrame = { event: event as string, data };
+  if (typeof id === 'string') frame.id = id;
+  if (error !== null && typeof error === 'object') {
+    const { code, message } = error as Record<string, unknown>;
+    frame.error = {
+      code: typeof code === 'string' ? code : 'unknown',
+      message: typeof message === 'string' ? message : 'the server reported an error',
+    };
+  }
   if (typeof room === 'string') frame.room = room;
   if (Number.isSafeInteger(offset) && (offset as number) > 0) frame.offset = offset as number;
   if (typeof epoch === 'string' && EPOCH_PATTERN.test(epoch)) frame.epoch = epoch;
@@ -169,4 +181,23 @@ export function storedPushText(head: string, offset: number, roomEpoch?: string)
   return roomEpoch === undefined
     ? `${head},"offset":${offset}}`
     : `${head},"offset":${offset},"epoch":"${roomEpoch}"}`;
+}
+
+/**
+ * A push that asks to be acknowledged: `"id"` goes in after the head, before a stored push's
+ * offset, so the history (which keeps the head) never replays it.
+ */
+export function withAckId(head: string, id: string): string {
+  return `${head},"id":${JSON.stringify(id)}`;
+}
+
+/** The answer to a request (a client frame with an `id`): its handler's return value. */
+export function ackText(id: string, json: string | undefined): string {
+  const data = json === undefined ? '' : `,"data":${json}`;
+  return `{"event":"${ServerEvent.Ack}","id":${JSON.stringify(id)}${data}}`;
+}
+
+/** The answer to a request that failed. */
+export function ackErrorText(id: string, code: string, message: string): string {
+  return JSON.stringify({ event: ServerEvent.Ack, id, error: { code, message } });
 }

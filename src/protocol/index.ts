@@ -1,7 +1,13 @@
 // The wire protocol, shared by the server and the client library: one definition of every frame,
 // event name, close code and error code. It uses no Node API, so browsers can load it.
 export { CloseCode, type CloseCodeValue } from './close-codes.js';
-export { ErrorCode, MAX_JSON_DEPTH, type ChatErrorCode } from './error-codes.js';
+export {
+  ErrorCode,
+  MAX_JSON_DEPTH,
+  MAX_REQUEST_ID_LENGTH,
+  RequestErrorCode,
+  type ChatErrorCode,
+} from './error-codes.js';
 export {
   ClientEvent,
   EVENT_NAME_PATTERN,
@@ -10,6 +16,8 @@ export {
   ServerEvent,
 } from './events.js';
 export {
+  ackErrorText,
+  ackText,
   encodeRoomPositions,
   envelopeProblem,
   EPOCH_PATTERN,
@@ -22,6 +30,7 @@ export {
   RecoveryParameter,
   storedPushText,
   welcomeText,
+  withAckId,
   type Envelope,
   type ErrorData,
   type RoomMembershipData,

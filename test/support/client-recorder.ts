@@ -31,7 +31,16 @@ export interface RecordedClient {
 
 type Filter<K extends EventName> = (value: ChatClientEvents[K]) => boolean;
 
-const EVENTS: EventName[] = ['open', 'welcome', 'message', 'close', 'error', 'reconnecting'];
+const EVENTS: EventName[] = [
+  'open',
+  'welcome',
+  'message',
+  'push',
+  'room',
+  'close',
+  'error',
+  'reconnecting',
+];
 
 /** Creates a client (not yet connected) that records its events. */
 export function recordedClient(options: Omit<ChatClientOptions, 'WebSocket'>): RecordedClient {

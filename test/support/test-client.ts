@@ -21,6 +21,8 @@ export interface CloseInfo {
 export class TestClient {
   readonly frames: Frame[] = [];
   readonly closed: Promise<CloseInfo>;
+  /** Whether the client confirms every push that asks for a delivery ack, as `ChatClient` does. */
+  autoAck = false;
   private readonly waiters = new Set<() => void>();
   private cursor = 0;
 
@@ -32,7 +34,11 @@ export class TestClient {
       });
     });
     socket.on('message', (data, isBinary) => {
-      this.frames.push(isBinary ? { event: '<binary>' } : JSON.parse(data.toString()));
+      const frame: Frame = isBinary ? { event: '<binary>' } : JSON.parse(data.toString());
+      this.frames.push(frame);
+      if (this.autoAck && frame.id !== undefined && frame.event !== 'ack') {
+        this.send({ event: 'ack', id: frame.id });
+      }
       this.wake();
     });
     // Errors end in a close, which is what tests assert on.
@@ -95,6 +101,41 @@ export class TestClient {
       }),
       timeoutMs,
       `a '${event}' frame`,
+    );
+  }
+
+  /**
+   * Waits for a frame, among those received so far or still to come, that satisfies `where`.
+   * It takes nothing: `next` still sees the frame.
+   */
+  find(where: (frame: Frame) => boolean, what = 'a matching frame', timeoutMs = 5000, from = 0) {
+    return within(
+      new Promise<Frame>((resolve, reject) => {
+        const check = (): void => {
+          const frame = this.frames.slice(from).find(where);
+          if (frame || this.socket.readyState === WebSocket.CLOSED) this.waiters.delete(check);
+          if (frame) resolve(frame);
+          else if (this.socket.readyState === WebSocket.CLOSED) {
+            reject(new Error(`socket closed before ${what} arrived`));
+          }
+        };
+        this.waiters.add(check);
+        check();
+      }),
+      timeoutMs,
+      what,
+    );
+  }
+
+  /** Sends a request frame with this `id` and waits for the `ack` that answers it. */
+  request(event: string, data: unknown, id: string): Promise<Frame> {
+    const from = this.frames.length;
+    this.send({ event, data, id });
+    return this.find(
+      (frame) => frame.event === 'ack' && frame.id === id,
+      `the ack of request ${id}`,
+      5000,
+      from,
     );
   }
 

@@ -4,13 +4,13 @@ import type { DeliveryAction } from '../../cluster/local-deliverer.js';
 import { ChatStatsService } from '../../common/chat-stats.service.js';
 import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../../options/resolved-options.js';
-import { pushHead, storedPushText } from '../../protocol/frames.js';
+import { pushHead } from '../../protocol/frames.js';
 import type { ChatTransport } from '../../transports/chat-transport.interface.js';
 import type { StreamPosition } from '../../transports/history-store.interface.js';
 import { DispatchService } from '../dispatch.service.js';
 import { LocalDeliveryService } from '../local-delivery.service.js';
 import { payloadJson } from '../payload-json.js';
-import { pushEvent } from '../push-event.js';
+import { pushOptions } from '../push-options.js';
 import type { PushOptions, SendResult } from '../send-result.js';
 import { roomStream } from '../streams/stream-names.js';
 import { isValidUserId } from '../../auth/user-id.js';
@@ -91,7 +91,8 @@ export class RoomsService {
   /**
    * Pushes `payload` to every live connection of every member of `room` (but `except`), across
    * the cluster; with history, stores it once in the room's stream first.
-   * @throws TypeError for an invalid room id or a payload with no JSON form.
+   * @throws TypeError for an invalid room id, a payload with no JSON form, or invalid options
+   * (see {@link PushOptions}).
    */
   async sendToRoom(
     room: string,
@@ -100,9 +101,10 @@ export class RoomsService {
   ): Promise<RoomSendResult> {
     check(room);
     const json = payloadJson(payload);
+    const { event, ackTimeoutMs } = pushOptions(options);
     const except = typeof options.except === 'string' ? [options.except] : options.except;
     const target = { room, except };
-    const head = pushHead(json, pushEvent(options), room);
+    const head = pushHead(json, event, room);
     const limits = this.options.history;
     let position: StreamPosition | undefined;
     let incomplete: SendResult['incomplete'];
@@ -115,13 +117,11 @@ export class RoomsService {
         incomplete = 'backplane_unavailable';
       }
     }
-    const action: DeliveryAction = position
-      ? {
-          frame: Buffer.from(storedPushText(head, position.offset, position.epoch)),
-          stamp: { stream: roomStream(room), ...position, room },
-        }
-      : { frame: Buffer.from(`${head}}`) };
-    const result: RoomSendResult = { room, ...(await this.dispatcher.dispatch(target, action)) };
+    const stamp = position && { stream: roomStream(room), ...position, room };
+    const result: RoomSendResult = {
+      room,
+      ...(await this.dispatcher.push(target, head, stamp, ackTimeoutMs)),
+    };
     if (incomplete) result.incomplete ??= incomplete;
     if (position) Object.assign(result, position);
     return result;

@@ -2,6 +2,7 @@ import type { BrokerNode } from '../broker.interface.js';
 import type { PresenceEntry, PresenceNode } from '../presence-store.interface.js';
 import { MemoryHistory } from './memory.history.js';
 import { MemoryMembership } from './memory.membership.js';
+import { MemoryRequests } from './memory.requests.js';
 
 /**
  * The nodes of one process that share a hub form a cluster: the in-memory broker carries messages
@@ -20,6 +21,8 @@ export class MemoryHub {
   readonly history = new MemoryHistory();
   /** @internal Room membership, shared by every node of the hub. */
   readonly membership = new MemoryMembership();
+  /** @internal Request outcomes, shared by every node of the hub. */
+  readonly requests = new MemoryRequests();
   /** @internal The nodes subscribed to each channel. */
   readonly channels = new Map<string, Set<string>>();
 }

@@ -2,6 +2,7 @@ import type { ChatBroker } from '../broker.interface.js';
 import type { ChatTransport } from '../chat-transport.interface.js';
 import type { HistoryStore } from '../history-store.interface.js';
 import type { MembershipStore } from '../membership-store.interface.js';
+import type { RequestStore } from '../request-store.interface.js';
 import type { PresenceStore } from '../presence-store.interface.js';
 import { MemoryBroker } from './memory.broker.js';
 import { MemoryHub } from './memory-hub.js';
@@ -17,11 +18,13 @@ export class MemoryTransport implements ChatTransport {
   readonly presence: PresenceStore;
   readonly history: HistoryStore;
   readonly membership: MembershipStore;
+  readonly requests: RequestStore;
 
   constructor(hub = new MemoryHub()) {
     this.broker = new MemoryBroker(hub);
     this.presence = new MemoryPresence(hub);
     this.history = hub.history;
     this.membership = hub.membership;
+    this.requests = hub.requests;
   }
 }

@@ -145,3 +145,16 @@ table.insert(result, 1, epoch)
 table.insert(result, 1, 1)
 return result
 `;
+
+/**
+ * KEYS: the request's key. ARGV: ttl ms. Claims the request when nobody has (the value is `?`
+ * while it runs, `=<answer>` once done), else refreshes its expiry. Returns { 1 if claimed now,
+ * the answer if there is one }.
+ */
+export const REQUEST_CLAIM = `
+if redis.call('SET', KEYS[1], '?', 'NX', 'PX', ARGV[1]) then return { 1, false } end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, 1) == '=' then return { 0, string.sub(value, 2) } end
+return { 0, false }
+`;

@@ -3,6 +3,7 @@ import { RedisBroker } from './redis.broker.js';
 import { RedisClients, type IoRedisModule } from './redis-clients.js';
 import { RedisHistory } from './redis.history.js';
 import { RedisMembership } from './redis.membership.js';
+import { RedisRequests } from './redis.requests.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
 import { RedisPresence } from './redis.presence.js';
 
@@ -15,6 +16,7 @@ export class RedisTransport implements ChatTransport {
   readonly presence: RedisPresence;
   readonly history: RedisHistory;
   readonly membership: RedisMembership;
+  readonly requests: RedisRequests;
 
   constructor(ioredis: IoRedisModule, options: ResolvedRedisOptions) {
     const clients = new RedisClients(ioredis, options);
@@ -22,5 +24,6 @@ export class RedisTransport implements ChatTransport {
     this.presence = new RedisPresence(clients, options);
     this.history = new RedisHistory(clients, options);
     this.membership = new RedisMembership(clients, options);
+    this.requests = new RedisRequests(clients, options);
   }
 }
