@@ -13,7 +13,10 @@ export interface Plan {
   workers: number;
   /** Handshakes each worker keeps in flight while connecting. */
   connectConcurrency: number;
-  /** A measurement ends this long after the last message if some never arrive. */
+  /**
+   * A measurement ends this long after the last message, or after the server issued its last
+   * send if that is later, when some messages never arrive.
+   */
   stallMs: number;
   /** Longest wait for a quiet machine before each session (0: never wait). */
   quietWaitMs: number;
