@@ -2,10 +2,13 @@
 export const SCENARIO_NAMES = [
   'storm',
   'coalescing',
+  'history',
   'idle',
   'jwt',
   'heartbeat',
+  'recovery-storm',
   'cluster',
+  'cluster-history',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 

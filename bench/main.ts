@@ -12,14 +12,17 @@ import { summarizeProfiles } from './report/profile-summary.js';
 import { Results } from './report/results.js';
 import { judgeTargets } from './report/targets.js';
 import { loadBaseline, type Baseline } from './scenarios/baseline.js';
+import { CLUSTER_HISTORY_TABLE, clusterHistoryScenario } from './scenarios/cluster-history.js';
 import { CLUSTER_TABLE, clusterScenario } from './scenarios/cluster.js';
 import { COALESCING_TABLE, coalescingScenario } from './scenarios/coalescing.js';
 import { FAN_OUT_TABLE } from './scenarios/fan-out.js';
 import type { BenchContext } from './scenarios/context.js';
 import { HEARTBEAT_TABLE, heartbeatScenario } from './scenarios/heartbeat.js';
+import { HISTORY_TABLE, historyScenario } from './scenarios/history.js';
 import { CONNECTIONS_TABLE, idleConnectionsScenario } from './scenarios/idle-connections.js';
 import { jwtConnectScenario } from './scenarios/jwt-connect.js';
 import { OTHER_LOAD_TABLE, withLoadAccount } from './scenarios/other-load.js';
+import { RECOVERY_TABLE, recoveryStormScenario } from './scenarios/recovery-storm.js';
 import { STORM_TABLE, stormScenario } from './scenarios/storm.js';
 import { system, type SystemId, type SystemSpec } from './scenarios/systems.js';
 
@@ -29,10 +32,14 @@ type Scenario = (ctx: BenchContext, system: SystemSpec) => Promise<void>;
 const SCENARIOS: [ScenarioName, Scenario, SystemId[]][] = [
   ['storm', stormScenario, ['ours', 'raw', 'sio']],
   ['coalescing', coalescingScenario, ['ours']],
+  ['history', historyScenario, ['ours']],
   ['idle', idleConnectionsScenario, ['ours', 'raw', 'sio']],
   ['jwt', jwtConnectScenario, ['ours']],
   ['heartbeat', heartbeatScenario, ['ours', 'raw', 'sio']],
+  // Raw ws has nothing to recover with.
+  ['recovery-storm', recoveryStormScenario, ['ours', 'sio']],
   ['cluster', clusterScenario, ['ours', 'sio']],
+  ['cluster-history', clusterHistoryScenario, ['ours', 'sio']],
 ];
 
 /**
@@ -63,10 +70,13 @@ async function main(): Promise<number> {
   results.declare(
     STORM_TABLE,
     COALESCING_TABLE,
+    HISTORY_TABLE,
     FAN_OUT_TABLE,
     CONNECTIONS_TABLE,
     HEARTBEAT_TABLE,
+    RECOVERY_TABLE,
     CLUSTER_TABLE,
+    CLUSTER_HISTORY_TABLE,
     OTHER_LOAD_TABLE,
   );
   let failures = 0;

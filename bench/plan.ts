@@ -13,7 +13,10 @@ export interface Plan {
   workers: number;
   /** Handshakes each worker keeps in flight while connecting. */
   connectConcurrency: number;
-  /** A measurement ends this long after the last message if some never arrive. */
+  /**
+   * A measurement ends this long after the last message, or after the server issued its last
+   * send if that is later, when some messages never arrive.
+   */
   stallMs: number;
   /** Longest wait for a quiet machine before each session (0: never wait). */
   quietWaitMs: number;
@@ -40,6 +43,17 @@ export interface Plan {
     settleMs: number;
   };
   cluster: { users: number; messages: number; warmupMessages: number; perUserPerTurn: number };
+  /** The reconnect storm: every client drops at once, misses pushes, and comes back at once. */
+  recovery: {
+    clients: number;
+    /** Pushes each user gets while its client is away: each must come back on reconnect. */
+    missedPerClient: number;
+    /**
+     * Missed pushes per client in an unmeasured drop and reconnect first (0: none), so that the
+     * measured one runs JIT-compiled recovery code, as a server that has been up for a while.
+     */
+    warmupMissedPerClient: number;
+  };
 }
 
 const BURSTS: StormShape = {
@@ -76,6 +90,7 @@ export const FULL_PLAN: Plan = {
     settleMs: 500,
   },
   cluster: { users: 1000, messages: 60_000, warmupMessages: 6_000, perUserPerTurn: 20 },
+  recovery: { clients: 2000, missedPerClient: 50, warmupMissedPerClient: 5 },
 };
 
 /** Proves the harness works end to end in well under a minute; its numbers mean nothing. */
@@ -90,4 +105,5 @@ export const QUICK_PLAN: Plan = {
   idleConnections: 400,
   heartbeat: { intervalMs: 300, timeoutMs: 1500, levels: [400], windowMs: 700, settleMs: 200 },
   cluster: { users: 100, messages: 4000, warmupMessages: 400, perUserPerTurn: 20 },
+  recovery: { clients: 200, missedPerClient: 50, warmupMissedPerClient: 0 },
 };

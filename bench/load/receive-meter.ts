@@ -52,8 +52,8 @@ export class ReceiveMeter {
   }
 
   /**
-   * Resolves when every expected message has arrived, or when none arrived for `stallMs` (the
-   * rest are then reported missing rather than waited for forever).
+   * Resolves when every expected message has arrived, or when none arrived for `stallMs`, counted
+   * from this call on (the rest are then reported missing rather than waited for forever).
    */
   async collect(stallMs: number): Promise<MeterReport> {
     let lastCount = -1;

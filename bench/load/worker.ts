@@ -1,6 +1,7 @@
 import { nowNs } from '../clock.js';
 import { serveRpc } from '../processes/rpc.js';
-import { openClient, type Protocol } from './clients.js';
+import { ClientTally } from './client-tally.js';
+import { openClient, RECONNECT_ATTEMPTS, type BenchClient, type Protocol } from './clients.js';
 import { cpuMicros, ReceiveMeter } from './receive-meter.js';
 
 /** Parameters of the `connect` call. */
@@ -21,34 +22,92 @@ export interface ConnectReport {
   cpuMicros: number;
 }
 
+/** What a worker reports for `reconnectAll`: a {@link ConnectReport} and what was recovered. */
+export interface ReconnectReport extends ConnectReport {
+  /** Clients the server said it recovered (ours: `recovered: true`; socket.io: `recovered`). */
+  recovered: number;
+  /** Attempts that failed (timed out, refused) and were tried again. */
+  retries: number;
+}
+
 /**
- * A load-generator process: it opens its share of the clients on request and measures
- * what they receive. The harness runs several, each a separate OS process, so that the clients
- * are not limited to one core and their CPU time can be reported apart from the server's.
+ * A load-generator process: it opens its share of the clients on request and measures what
+ * they receive, in total (the meter: counts and latency) and client by client (the tally). It
+ * can also drop all its clients at once and reconnect them all at once. The harness runs
+ * several, each a separate OS process, so that the clients are not limited to one core and
+ * their CPU time can be reported apart from the server's.
  */
 const meter = new ReceiveMeter();
-const onStamp = (sentNs: number): void => meter.record(sentNs);
+const tally = new ClientTally();
+/** Every client this worker opened, in the order they opened. */
+const clients: BenchClient[] = [];
 
 async function connect({ protocol, urls, concurrency }: ConnectParams): Promise<ConnectReport> {
+  return inLanes(urls, concurrency, async (url) => {
+    // The slot exists only once the client is open, so that a failed handshake leaves no
+    // counter behind that could never complete.
+    let slot = -1;
+    const client = await openClient(protocol, url, (sentNs) => {
+      meter.record(sentNs);
+      if (slot >= 0) tally.record(slot);
+    });
+    slot = tally.add();
+    clients.push(client);
+  });
+}
+
+/** Drops every client abruptly, in one synchronous loop: to the server, they fail together. */
+function dropAll(): { dropped: number } {
+  for (const client of clients) client.drop();
+  return { dropped: clients.length };
+}
+
+/**
+ * Reconnects every client, asking to recover, with up to `concurrency` handshakes in flight
+ * (all at once when absent); a failed attempt is tried again at once, up to
+ * {@link RECONNECT_ATTEMPTS} in all.
+ */
+async function reconnectAll({ concurrency }: { concurrency?: number }): Promise<ReconnectReport> {
+  let recovered = 0;
+  let retries = 0;
+  const report = await inLanes(clients, concurrency ?? clients.length, async (client) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if ((await client.reconnect()).recovered) recovered++;
+        return;
+      } catch (err) {
+        if (attempt === RECONNECT_ATTEMPTS) throw err;
+        retries++;
+      }
+    }
+  });
+  return { ...report, recovered, retries };
+}
+
+/** Runs `open` for every item, `concurrency` at a time, and counts what failed. */
+async function inLanes<T>(
+  items: readonly T[],
+  concurrency: number,
+  open: (item: T) => Promise<void>,
+): Promise<ConnectReport> {
   const cpuStart = cpuMicros();
   const startNs = nowNs();
   let next = 0;
   let failed = 0;
   let firstError: string | undefined;
   const lane = async (): Promise<void> => {
-    while (next < urls.length) {
-      const url = urls[next++];
+    while (next < items.length) {
       try {
-        await openClient(protocol, url, onStamp);
+        await open(items[next++]);
       } catch (err) {
         failed++;
         firstError ??= (err as Error).message;
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, lane));
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
   return {
-    opened: urls.length - failed,
+    opened: items.length - failed,
     failed,
     firstError,
     startNs,
@@ -61,4 +120,8 @@ serveRpc({
   connect,
   arm: ({ expected }: { expected: number }) => meter.arm(expected),
   collect: ({ stallMs }: { stallMs: number }) => meter.collect(stallMs),
+  dropAll,
+  reconnectAll,
+  armTally: ({ perClient }: { perClient: number }) => tally.arm(perClient),
+  collectTally: ({ stallMs }: { stallMs: number }) => tally.collect(stallMs),
 });

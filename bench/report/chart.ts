@@ -1,4 +1,5 @@
 import type { Plan } from '../plan.js';
+import { CLUSTER_HISTORY_TABLE } from '../scenarios/cluster-history.js';
 import { CLUSTER_ROWS, CLUSTER_TABLE } from '../scenarios/cluster.js';
 import { MEMORY_ROWS, CONNECTIONS_TABLE } from '../scenarios/idle-connections.js';
 import { stormRows, STORM_TABLE } from '../scenarios/storm.js';
@@ -20,6 +21,12 @@ export function renderChart(results: Results, plan: Plan): string {
       CLUSTER_TABLE,
       CLUSTER_ROWS.throughput.id,
       'cluster: 2 nodes + Redis, send on A, users on B',
+    ),
+    group(
+      results,
+      CLUSTER_HISTORY_TABLE,
+      CLUSTER_ROWS.throughput.id,
+      'cluster, pushes kept for reconnects (socket.io: streams adapter)',
     ),
   );
   return renderBarChart([

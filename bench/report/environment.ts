@@ -21,6 +21,7 @@ const PACKAGES = [
   'socket.io',
   'socket.io-client',
   '@socket.io/redis-adapter',
+  '@socket.io/redis-streams-adapter',
   'ioredis',
   'jose',
 ];

@@ -7,6 +7,7 @@ export const UNIT_SUFFIX: Record<Unit, string> = {
   bytes: ' (KiB)',
   percent: ' (% of one core)',
   micros: ' (µs)',
+  count: '',
 };
 
 /** A number in the row's unit, to three significant digits (rates as 152k or 1.52M). */
@@ -20,6 +21,8 @@ export function formatValue(value: number, unit: Unit): string {
       return significant(value / 1024);
     case 'percent':
       return Math.round(value).toString();
+    case 'count':
+      return Math.round(value).toLocaleString('en-US');
     case 'ms':
     case 'micros':
       return significant(value);

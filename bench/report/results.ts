@@ -1,5 +1,5 @@
 /** How a row's values are printed. */
-export type Unit = 'rate' | 'ms' | 'bytes' | 'percent' | 'micros';
+export type Unit = 'rate' | 'ms' | 'bytes' | 'percent' | 'micros' | 'count';
 
 /** A table of the report: one row per metric, one column per system. */
 export interface TableSpec {

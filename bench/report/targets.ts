@@ -1,6 +1,8 @@
 import type { Plan } from '../plan.js';
+import { CLUSTER_HISTORY_TABLE } from '../scenarios/cluster-history.js';
 import { CLUSTER_ROWS, CLUSTER_TABLE } from '../scenarios/cluster.js';
 import { heartbeatRows, HEARTBEAT_TABLE } from '../scenarios/heartbeat.js';
+import { HISTORY_TABLE } from '../scenarios/history.js';
 import { MEMORY_ROWS, CONNECTIONS_TABLE } from '../scenarios/idle-connections.js';
 import { stormRows, STORM_TABLE } from '../scenarios/storm.js';
 import { formatRatio, formatValue } from './format.js';
@@ -14,19 +16,20 @@ export interface TargetVerdict {
 }
 
 /**
- * The targets of issue 5, each a comparison with a baseline in the same run (the machine is
- * noisy; ratios are what carry over).
+ * The targets of issue 5 and of the streams issue ("Delivery you can count on"), each a
+ * comparison with a baseline in the same run (the machine is noisy; ratios are what carry over).
  */
 export function judgeTargets(results: Results, plan: Plan): TargetVerdict[] {
   const verdicts: TargetVerdict[] = [];
-  const ratio = (
+  /** Judges `column ÷ baseline` of the medians of one row. */
+  const between = (
     target: string,
     tableId: string,
     rowId: string,
-    baseline: string,
+    [column, baseline]: [string, string],
     pass: (r: number) => boolean,
   ): void => {
-    const ours = results.median(tableId, rowId, 'ours');
+    const ours = results.median(tableId, rowId, column);
     const base = results.median(tableId, rowId, baseline);
     if (ours === undefined || base === undefined) {
       verdicts.push({ target, measured: '—', verdict: 'not measured' });
@@ -38,6 +41,13 @@ export function judgeTargets(results: Results, plan: Plan): TargetVerdict[] {
       verdict: pass(ours / base) ? 'met' : 'missed',
     });
   };
+  const ratio = (
+    target: string,
+    tableId: string,
+    rowId: string,
+    baseline: string,
+    pass: (r: number) => boolean,
+  ): void => between(target, tableId, rowId, ['ours', baseline], pass);
 
   for (const shape of plan.storm.shapes) {
     const rows = stormRows(shape);
@@ -85,6 +95,23 @@ export function judgeTargets(results: Results, plan: Plan): TargetVerdict[] {
     CLUSTER_ROWS.throughput.id,
     'sio',
     (r) => r >= 1.5,
+  );
+
+  for (const shape of plan.storm.shapes) {
+    between(
+      `storm throughput with history on ≥ 0.9× history off (${shape.label})`,
+      HISTORY_TABLE.id,
+      stormRows(shape).throughput.id,
+      ['ours.on', 'ours.off'],
+      (r) => r >= 0.9,
+    );
+  }
+  ratio(
+    'cluster throughput with history ≥ 2× socket.io + redis-streams-adapter with recovery',
+    CLUSTER_HISTORY_TABLE.id,
+    CLUSTER_ROWS.throughput.id,
+    'sio',
+    (r) => r >= 2,
   );
   return verdicts;
 }

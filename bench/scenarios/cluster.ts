@@ -13,7 +13,7 @@ export const CLUSTER_TABLE: TableSpec = {
   id: 'cluster',
   title: 'Cluster: two nodes and Redis',
   method:
-    'Two server processes share a redis-server the harness starts on a free port; every user is connected to node B and every send is issued on node A (bursts of 20 per user per turn). Ours: `ChatModule.forRoot({ authenticate, redis: { url }, nodeId })`; socket.io: `@socket.io/redis-adapter` with ioredis. CPU per message is each process’s CPU time during the storm divided by the messages received.',
+    'Two server processes share a redis-server the harness starts on a free port; every user is connected to node B and every send is issued on node A (bursts of 20 per user per turn). Ours: `ChatModule.forRoot({ authenticate, redis: { url }, nodeId })`, with history on (its default), so each push is also appended to its user’s stream in Redis; socket.io: `@socket.io/redis-adapter` with ioredis, without recovery. CPU per message is each process’s CPU time during the storm divided by the messages received.',
   columns: [
     { id: 'ours', label: 'nest-chat-gateway, 2 nodes', short: 'ours' },
     { id: 'sio', label: 'socket.io + redis-adapter, 2 nodes', short: 'socket.io' },
@@ -33,33 +33,57 @@ export const CLUSTER_ROWS = {
 /** Attempts to get one message from A to a user on B before the nodes count as not linked. */
 const PROBE_ATTEMPTS = 5;
 
+/** Storm through a two-node cluster, each system with its usual Redis set-up. */
+export function clusterScenario(ctx: BenchContext, system: SystemSpec): Promise<void> {
+  return clusterStorm(ctx, system, CLUSTER_TABLE, 'cluster', (config) => config);
+}
+
 /**
- * Storm through a two-node cluster. A build of our module without the Redis transport runs two
- * unconnected nodes: then the probe never arrives, and the table says so instead of a number.
+ * Storm through a two-node cluster, recorded in `table` (which has the rows of
+ * {@link CLUSTER_ROWS}); `configure` adapts each node's configuration to the table's set-up. A
+ * build of our module without the Redis transport runs two unconnected nodes: then the probe
+ * never arrives, and the table says so instead of a number.
  */
-export async function clusterScenario(ctx: BenchContext, system: SystemSpec): Promise<void> {
+export async function clusterStorm(
+  ctx: BenchContext,
+  system: SystemSpec,
+  table: TableSpec,
+  scenario: string,
+  configure: (config: ServerConfig) => ServerConfig,
+): Promise<void> {
   const { cluster, stallMs } = ctx.plan;
   const redis = await startRedisServer();
   const nodes: ServerProcess[] = [];
   let load: LoadPool | undefined;
   try {
-    for (const nodeId of ['a', 'b']) {
-      const config: ServerConfig = {
-        heartbeat: QUIET_HEARTBEAT,
-        auth: 'query',
-        redis: { url: redis.url, nodeId },
-      };
-      const node = await startNode(ctx, system, config, `cluster-${nodeId}`);
-      if (!node) return;
-      nodes.push(node);
+    // Both nodes and the load generator boot at once: nothing is measured yet. A node that does
+    // not start is reported by startNode, which never rejects.
+    const [started, pool] = await Promise.allSettled([
+      Promise.all(
+        ['a', 'b'].map((nodeId) => {
+          const config = configure({
+            heartbeat: QUIET_HEARTBEAT,
+            auth: 'query',
+            redis: { url: redis.url, nodeId },
+          });
+          return startNode(ctx, system, table, config, `${scenario}-${nodeId}`);
+        }),
+      ),
+      LoadPool.start(ctx.plan.workers),
+    ]);
+    if (started.status === 'fulfilled') {
+      for (const node of started.value) if (node) nodes.push(node);
     }
+    if (pool.status === 'rejected') throw pool.reason;
+    load = pool.value;
+    if (nodes.length < 2) return;
     const [a, b] = nodes;
-    load = await LoadPool.start(ctx.plan.workers);
     await connectUsers(ctx, load, system, b, 0, cluster.users);
     if (!(await linked(load, a, stallMs))) {
       unsupported(
         ctx,
         system,
+        table,
         'no cross-node delivery',
         `a send on node A never reached a user on node B${isOurModule(system) ? '; this build of the module ignores the `redis` option, i.e. it has no Redis transport yet' : ''}`,
       );
@@ -84,34 +108,29 @@ export async function clusterScenario(ctx: BenchContext, system: SystemSpec): Pr
     ];
     const perMessage = (micros: number): number => micros / run.measurement.received;
     const { results } = ctx;
-    results.add(CLUSTER_TABLE, CLUSTER_ROWS.throughput, system.id, run.throughput);
-    results.add(CLUSTER_TABLE, CLUSTER_ROWS.p50, system.id, run.p50Ms);
-    results.add(CLUSTER_TABLE, CLUSTER_ROWS.p99, system.id, run.p99Ms);
+    results.add(table, CLUSTER_ROWS.throughput, system.id, run.throughput);
+    results.add(table, CLUSTER_ROWS.p50, system.id, run.p50Ms);
+    results.add(table, CLUSTER_ROWS.p99, system.id, run.p99Ms);
     results.add(
-      CLUSTER_TABLE,
+      table,
       CLUSTER_ROWS.cpuA,
       system.id,
       perMessage(afterA.cpuMicros - beforeA.cpuMicros),
     );
     results.add(
-      CLUSTER_TABLE,
+      table,
       CLUSTER_ROWS.cpuB,
       system.id,
       perMessage(afterB.cpuMicros - beforeB.cpuMicros),
     );
-    results.add(
-      CLUSTER_TABLE,
-      CLUSTER_ROWS.cpuRedis,
-      system.id,
-      perMessage(afterRedis - beforeRedis),
-    );
+    results.add(table, CLUSTER_ROWS.cpuRedis, system.id, perMessage(afterRedis - beforeRedis));
     if (run.lost > 0) {
       results.note(
-        `Run ${ctx.run}, ${system.label}, cluster: ${run.lost} of ${run.measurement.expected} messages never arrived.`,
+        `Run ${ctx.run}, ${system.label}, ${scenario}: ${run.lost} of ${run.measurement.expected} messages never arrived.`,
       );
     }
     ctx.log(
-      `  ${system.label} cluster: ${Math.round(run.throughput)} msg/s, p99 ${run.p99Ms.toFixed(1)} ms`,
+      `  ${system.label} ${scenario}: ${Math.round(run.throughput)} msg/s, p99 ${run.p99Ms.toFixed(1)} ms`,
     );
   } finally {
     await load?.stop();
@@ -124,13 +143,14 @@ export async function clusterScenario(ctx: BenchContext, system: SystemSpec): Pr
 async function startNode(
   ctx: BenchContext,
   system: SystemSpec,
+  table: TableSpec,
   config: ServerConfig,
   scenario: string,
 ): Promise<ServerProcess | undefined> {
   try {
     return await startServer(system, config, profileName(ctx, system, scenario));
   } catch (err) {
-    unsupported(ctx, system, 'a node did not start', errorLine((err as Error).message));
+    unsupported(ctx, system, table, 'a node did not start', errorLine((err as Error).message));
     return undefined;
   }
 }
@@ -153,12 +173,18 @@ async function linked(load: LoadPool, a: ServerProcess, stallMs: number): Promis
 }
 
 /** Puts `reason` in the system's cells and the details in the notes and the log. */
-function unsupported(ctx: BenchContext, system: SystemSpec, reason: string, details: string): void {
+function unsupported(
+  ctx: BenchContext,
+  system: SystemSpec,
+  table: TableSpec,
+  reason: string,
+  details: string,
+): void {
   for (const row of Object.values(CLUSTER_ROWS)) {
-    ctx.results.remark(CLUSTER_TABLE, row, system.id, `not measured: ${reason}`);
+    ctx.results.remark(table, row, system.id, `not measured: ${reason}`);
   }
-  ctx.results.note(`Cluster, ${system.label}, not measured: ${details}.`);
-  ctx.log(`  ${system.label} cluster: NOT MEASURED: ${details}`);
+  ctx.results.note(`${table.title}, ${system.label}, not measured: ${details}.`);
+  ctx.log(`  ${system.label} ${table.id}: NOT MEASURED: ${details}`);
 }
 
 /** The line of a child's output that names the error, for a one-line note. */

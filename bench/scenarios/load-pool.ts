@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { LatencyHistogram } from '../load/latency-histogram.js';
 import type { Protocol } from '../load/clients.js';
+import type { TallyReport } from '../load/client-tally.js';
 import type { MeterReport } from '../load/receive-meter.js';
-import type { ConnectReport } from '../load/worker.js';
+import type { ConnectReport, ReconnectReport } from '../load/worker.js';
 import { startChild, stopChild, whileRunning, type Child } from '../processes/children.js';
 import { paths } from '../paths.js';
 import { childReady, RpcClient } from '../processes/rpc.js';
@@ -20,6 +21,17 @@ export interface ConnectSummary {
   rate: number;
   /** CPU time of all workers together, in microseconds. */
   cpuMicros: number;
+}
+
+/** A reconnection of every client across all workers. */
+export interface ReconnectSummary extends ConnectSummary {
+  /** Clients the server said it recovered. */
+  recovered: number;
+  /** Attempts that failed (timed out, refused) and were tried again. */
+  retries: number;
+  /** When the first worker started reconnecting, and the last client was registered. */
+  startNs: number;
+  endNs: number;
 }
 
 /** What all workers saw during one measurement. */
@@ -87,23 +99,65 @@ export class LoadPool {
         rpc.call<ConnectReport>('connect', { protocol, urls: shares[w], concurrency }),
       ),
     );
-    const seconds =
-      (Math.max(...reports.map((r) => r.endNs)) - Math.min(...reports.map((r) => r.startNs))) / 1e9;
-    const opened = sum(reports.map((r) => r.opened));
+    return summarize(reports);
+  }
+
+  /** Drops every client of every worker abruptly (see `BenchClient.drop`). */
+  async dropAll(): Promise<number> {
+    const reports = await Promise.all(
+      this.rpc.map((rpc) => rpc.call<{ dropped: number }>('dropAll')),
+    );
+    return sum(reports.map((r) => r.dropped));
+  }
+
+  /**
+   * Reconnects every dropped client, each asking to recover what it missed, all at once (or
+   * `concurrency` handshakes in flight per worker), while counting, client by client, the
+   * stamped messages that arrive from the moment this is called: it resolves once every client
+   * has `perClient` of them, or nothing arrived for `stallMs`.
+   */
+  async reconnectAll(
+    perClient: number,
+    stallMs: number,
+    concurrency?: number,
+  ): Promise<{ reconnect: ReconnectSummary; tally: TallyReport }> {
+    await Promise.all(this.rpc.map((rpc) => rpc.call('armTally', { perClient })));
+    const results = await Promise.all(
+      this.rpc.map(async (rpc) => {
+        const reconnect = await rpc.call<ReconnectReport>('reconnectAll', { concurrency });
+        // Collected once this worker's clients are all back: a slow handshake is not a stall.
+        const tally = await rpc.call<TallyReport>('collectTally', { stallMs });
+        return { reconnect, tally };
+      }),
+    );
+    const reconnects = results.map((r) => r.reconnect);
+    const tallies = results.map((r) => r.tally);
+    const complete = sum(tallies.map((t) => t.complete));
+    const clients = sum(tallies.map((t) => t.clients));
     return {
-      opened,
-      failed: sum(reports.map((r) => r.failed)),
-      firstError: reports.find((r) => r.firstError)?.firstError,
-      seconds,
-      rate: opened / seconds,
-      cpuMicros: sum(reports.map((r) => r.cpuMicros)),
+      reconnect: {
+        ...summarize(reconnects),
+        recovered: sum(reconnects.map((r) => r.recovered)),
+        retries: sum(reconnects.map((r) => r.retries)),
+        startNs: Math.min(...reconnects.map((r) => r.startNs)),
+        endNs: Math.max(...reconnects.map((r) => r.endNs)),
+      },
+      tally: {
+        clients,
+        complete,
+        over: sum(tallies.map((t) => t.over)),
+        min: Math.min(...tallies.map((t) => t.min)),
+        max: Math.max(...tallies.map((t) => t.max)),
+        received: sum(tallies.map((t) => t.received)),
+        completeNs: complete === clients ? Math.max(...tallies.map((t) => t.completeNs)) : 0,
+      },
     };
   }
 
   /**
    * Arms every worker to expect its users' share of messages, runs `action` (which makes a
    * server push), and gathers what arrived: complete, or incomplete once nothing arrived for
-   * `stallMs`.
+   * `stallMs` after `action` resolved (the server issued its last send).
    */
   async measure<T>(
     expectedForUser: (userIndex: number) => number,
@@ -114,10 +168,14 @@ export class LoadPool {
     const expected = this.rpc.map(() => 0);
     for (let i = 0; i < userCount; i++) expected[i % this.size] += expectedForUser(i);
     await Promise.all(this.rpc.map((rpc, w) => rpc.call('arm', { expected: expected[w] })));
-    const collected = Promise.all(
+    // The armed workers count what arrives meanwhile. The stall window starts only once every
+    // send was issued: a server whose first push of a burst arrives after stallMs (ours in a
+    // cluster with history: each push is appended in Redis before it is routed, and the routing
+    // waits behind the burst's appends) is measured as slow, not as having lost the storm.
+    const result = await action();
+    const reports = await Promise.all(
       this.rpc.map((rpc) => rpc.call<MeterReport>('collect', { stallMs })),
     );
-    const [result, reports] = await Promise.all([action(), collected]);
     const latency = new LatencyHistogram();
     for (const report of reports) latency.merge(report.histogram);
     return {
@@ -137,6 +195,21 @@ export class LoadPool {
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((w) => stopChild(w)));
   }
+}
+
+/** One wave of handshakes over all workers, from the first started to the last finished. */
+function summarize(reports: ConnectReport[]): ConnectSummary {
+  const seconds =
+    (Math.max(...reports.map((r) => r.endNs)) - Math.min(...reports.map((r) => r.startNs))) / 1e9;
+  const opened = sum(reports.map((r) => r.opened));
+  return {
+    opened,
+    failed: sum(reports.map((r) => r.failed)),
+    firstError: reports.find((r) => r.firstError)?.firstError,
+    seconds,
+    rate: opened / seconds,
+    cpuMicros: sum(reports.map((r) => r.cpuMicros)),
+  };
 }
 
 function sum(values: number[]): number {

@@ -29,14 +29,18 @@ export async function withSession<T>(
   config: ServerConfig,
   body: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const server = await startServer(system, config, profileName(ctx, system, scenario));
-  let load: LoadPool | undefined;
+  // Both boot at once, which shortens every session: nothing is measured before the body.
+  const [server, load] = await Promise.allSettled([
+    startServer(system, config, profileName(ctx, system, scenario)),
+    LoadPool.start(ctx.plan.workers),
+  ]);
   try {
-    load = await LoadPool.start(ctx.plan.workers);
-    return await body({ system, server, load });
+    if (server.status === 'rejected') throw server.reason;
+    if (load.status === 'rejected') throw load.reason;
+    return await body({ system, server: server.value, load: load.value });
   } finally {
-    await load?.stop();
-    await server.stop();
+    if (load.status === 'fulfilled') await load.value.stop();
+    if (server.status === 'fulfilled') await server.value.stop();
   }
 }
 
@@ -68,10 +72,22 @@ export async function connectUsers(
       `${summary.failed} of ${to - from} handshakes failed (first: ${summary.firstError})`,
     );
   }
+  await untilConnections(server, (n) => n >= to, `register ${to} connections`);
+  return summary;
+}
+
+/**
+ * Waits until the server's connection count satisfies `done`; after a generous timeout, throws
+ * that the server did not do `what` (e.g. "register 100 connections").
+ */
+export async function untilConnections(
+  server: ServerProcess,
+  done: (connections: number) => boolean,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + REGISTRATION_TIMEOUT_MS;
-  while ((await server.control.stats()).connections < to) {
-    if (Date.now() > deadline) throw new Error(`the server did not register ${to} connections`);
+  while (!done((await server.control.stats()).connections)) {
+    if (Date.now() > deadline) throw new Error(`the server did not ${what}`);
     await sleep(50);
   }
-  return summary;
 }

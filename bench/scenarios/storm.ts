@@ -3,7 +3,9 @@ import type { RowSpec, TableSpec } from '../report/results.js';
 import type { BenchContext } from './context.js';
 import { cpuPercent } from './cpu.js';
 import { fanOut } from './fan-out.js';
+import type { LoadPool } from './load-pool.js';
 import { runStorm } from './run-storm.js';
+import type { ServerProcess } from './server-process.js';
 import { connectUsers, QUIET_HEARTBEAT, withSession } from './session.js';
 import { SYSTEM_COLUMNS, SYSTEM_RATIOS, type SystemSpec } from './systems.js';
 
@@ -45,47 +47,63 @@ export function stormRows(
  * of them, against one fresh server.
  */
 export async function stormScenario(ctx: BenchContext, system: SystemSpec): Promise<void> {
-  const { storm, stallMs } = ctx.plan;
   const config = { heartbeat: QUIET_HEARTBEAT, auth: 'query' } as const;
   await withSession(ctx, system, 'storm', config, async ({ server, load }) => {
-    await connectUsers(ctx, load, system, server, 0, storm.users);
-    const spec = { userCount: storm.users, bytes: storm.bytes };
-    await runStorm(
+    await connectUsers(ctx, load, system, server, 0, ctx.plan.storm.users);
+    await measureShapes(ctx, STORM_TABLE, system.id, `${system.label} storm`, server, load);
+    await fanOut(ctx, system, server, load, ctx.plan.storm.users);
+  });
+}
+
+/**
+ * After an unmeasured warm-up storm, a storm of each traffic shape of the plan to the
+ * `storm.users` users connected to `server`, each recorded in `table`'s `column` (in the rows
+ * of {@link stormRows}); `label` starts the log lines and the notes.
+ */
+export async function measureShapes(
+  ctx: BenchContext,
+  table: TableSpec,
+  column: string,
+  label: string,
+  server: ServerProcess,
+  load: LoadPool,
+): Promise<void> {
+  const { storm, stallMs } = ctx.plan;
+  const spec = { userCount: storm.users, bytes: storm.bytes };
+  await runStorm(
+    load,
+    server.control,
+    { ...spec, total: storm.warmupMessages, perUserPerTurn: 20 },
+    stallMs,
+  );
+  for (const shape of storm.shapes) {
+    const before = await server.control.stats();
+    const run = await runStorm(
       load,
       server.control,
-      { ...spec, total: storm.warmupMessages, perUserPerTurn: 20 },
+      { ...spec, total: storm.messages, perUserPerTurn: shape.perUserPerTurn },
       stallMs,
     );
-    for (const shape of storm.shapes) {
-      const before = await server.control.stats();
-      const run = await runStorm(
-        load,
-        server.control,
-        { ...spec, total: storm.messages, perUserPerTurn: shape.perUserPerTurn },
-        stallMs,
-      );
-      const after = await server.control.stats();
-      const rows = stormRows(shape);
-      const { results } = ctx;
-      results.add(STORM_TABLE, rows.throughput, system.id, run.throughput);
-      results.add(STORM_TABLE, rows.p50, system.id, run.p50Ms);
-      results.add(STORM_TABLE, rows.p99, system.id, run.p99Ms);
-      results.add(STORM_TABLE, rows.server, system.id, cpuPercent(before, after));
-      results.add(
-        STORM_TABLE,
-        rows.load,
-        system.id,
-        (100 * run.measurement.cpuMicros) / (run.measurement.wallNs / 1000),
-      );
-      if (run.lost > 0) {
-        results.note(
-          `Run ${ctx.run}, ${system.label}, storm (${shape.label}): ${run.lost} of ${run.measurement.expected} messages never arrived.`,
-        );
-      }
-      ctx.log(
-        `  ${system.label} storm ${shape.id}: ${Math.round(run.throughput)} msg/s, p50 ${run.p50Ms.toFixed(1)} ms, p99 ${run.p99Ms.toFixed(1)} ms, server CPU ${cpuPercent(before, after).toFixed(0)} %`,
+    const after = await server.control.stats();
+    const rows = stormRows(shape);
+    const { results } = ctx;
+    results.add(table, rows.throughput, column, run.throughput);
+    results.add(table, rows.p50, column, run.p50Ms);
+    results.add(table, rows.p99, column, run.p99Ms);
+    results.add(table, rows.server, column, cpuPercent(before, after));
+    results.add(
+      table,
+      rows.load,
+      column,
+      (100 * run.measurement.cpuMicros) / (run.measurement.wallNs / 1000),
+    );
+    if (run.lost > 0) {
+      results.note(
+        `Run ${ctx.run}, ${label} (${shape.label}): ${run.lost} of ${run.measurement.expected} messages never arrived.`,
       );
     }
-    await fanOut(ctx, system, server, load, storm.users);
-  });
+    ctx.log(
+      `  ${label} ${shape.id}: ${Math.round(run.throughput)} msg/s, p50 ${run.p50Ms.toFixed(1)} ms, p99 ${run.p99Ms.toFixed(1)} ms, server CPU ${cpuPercent(before, after).toFixed(0)} %`,
+    );
+  }
 }

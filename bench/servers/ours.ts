@@ -37,6 +37,9 @@ function chatOptions(config: ServerConfig): ChatModuleOptions {
         : (request: { url?: string }) => userFromUrl(request.url),
     heartbeat: config.heartbeat,
     coalesceWrites: config.coalesce,
+    // Absent means the module's default (history on), so that every other scenario measures
+    // what an application gets without configuring it.
+    ...(config.history !== undefined && { history: config.history }),
     ...(config.redis && { redis: { url: config.redis.url }, nodeId: config.redis.nodeId }),
   };
   return options;

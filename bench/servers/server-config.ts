@@ -1,3 +1,5 @@
+import type { HistoryOptions } from 'nest-chat-gateway';
+
 /** Our module's `coalesceWrites` option. */
 export type CoalesceSetting = boolean | { maxHoldMs: number };
 
@@ -11,8 +13,20 @@ export interface ServerConfig {
   jwtSecret?: string;
   /** Our module's write coalescing; the default when absent. Other systems ignore it. */
   coalesce?: CoalesceSetting;
-  /** Cluster mode: the Redis to join and this node's id. */
-  redis?: { url: string; nodeId: string };
+  /** Our module's `history` option; the default (on) when absent. Other systems ignore it. */
+  history?: HistoryOptions | false;
+  /**
+   * socket.io's connection state recovery (`connectionStateRecovery: {}`: its defaults, two
+   * minutes); off when absent. Other systems ignore it: ours recovers through `history`.
+   */
+  recovery?: boolean;
+  /**
+   * Cluster mode: the Redis to join and this node's id. `socketIoAdapter` picks socket.io's
+   * adapter: `@socket.io/redis-adapter` (pub/sub, the default) or
+   * `@socket.io/redis-streams-adapter` (one Redis stream, the one that can recover a session on
+   * another node).
+   */
+  redis?: { url: string; nodeId: string; socketIoAdapter?: 'redis' | 'redis-streams' };
 }
 
 /** The one IPC message a server sends, once it accepts WebSocket and control connections. */
