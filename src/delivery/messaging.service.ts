@@ -3,6 +3,7 @@ import type { Observable } from 'rxjs';
 import { ClusterRouterService } from '../cluster/cluster-router.service.js';
 import type { DeliveryAction } from '../cluster/local-deliverer.js';
 import { ChatStatsService } from '../common/chat-stats.service.js';
+import { andThen, type MaybePromise } from '../common/maybe-promise.js';
 import { ChatEventsService } from '../connection/chat-events.service.js';
 import { ClientRegistryService } from '../connection/client-registry.service.js';
 import type { ConnectionEvent, IncomingFrame } from '../connection/connection-event.js';
@@ -10,7 +11,7 @@ import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
 import { pushHead } from '../protocol/frames.js';
 import type { ChatTransport } from '../transports/chat-transport.interface.js';
-import type { HistoryLimits } from '../transports/history-store.interface.js';
+import type { HistoryLimits, StreamPosition } from '../transports/history-store.interface.js';
 import { DispatchService } from './dispatch.service.js';
 import { LocalDeliveryService } from './local-delivery.service.js';
 import { payloadJson } from './payload-json.js';
@@ -187,29 +188,39 @@ export class MessagingService {
   /**
    * Stores a push in the user's stream, then delivers it with its offset. When the store cannot
    * be reached, the push still goes out, unstored, and the result says the backplane failed.
+   * With a store in this process, all of it happens within the call.
    */
-  private async pushStored(
+  private pushStored(
     user: string,
     head: string,
     limits: HistoryLimits,
     ackTimeoutMs: number | undefined,
-  ): Promise<SendResult> {
+  ): MaybePromise<SendResult> {
     const target = { users: [user] };
     const stream = userStream(user);
-    let position;
-    try {
-      position = await this.transport.history.append(stream, head, limits);
-    } catch (err) {
+    const stored = (position: StreamPosition) => {
+      this.stats.storedPushes++;
+      const stamp = { stream, ...position };
+      return andThen(this.dispatcher.push(target, head, stamp, ackTimeoutMs), (result) => {
+        result.offset = position.offset;
+        result.epoch = position.epoch;
+        return result;
+      });
+    };
+    const unstored = (err: unknown) => {
       this.logger.debug(`Could not store a push for ${user}: ${String(err)}`);
-      const result = await this.dispatcher.push(target, head, undefined, ackTimeoutMs);
-      result.incomplete ??= 'backplane_unavailable';
-      return result;
+      return andThen(this.dispatcher.push(target, head, undefined, ackTimeoutMs), (result) => {
+        result.incomplete ??= 'backplane_unavailable';
+        return result;
+      });
+    };
+    let appended: MaybePromise<StreamPosition>;
+    try {
+      appended = this.transport.history.append(stream, head, limits);
+    } catch (err) {
+      return unstored(err);
     }
-    this.stats.storedPushes++;
-    const result = await this.dispatcher.push(target, head, { stream, ...position }, ackTimeoutMs);
-    result.offset = position.offset;
-    result.epoch = position.epoch;
-    return result;
+    return appended instanceof Promise ? appended.then(stored, unstored) : stored(appended);
   }
 
   /** The cluster's answer, or this process's alone when the backplane fails. */

@@ -44,8 +44,16 @@ export type StreamReplay =
 export interface HistoryStore {
   /** Pushes kept in all streams, where the store can count them cheaply (for the metrics). */
   readonly size?: number;
-  /** Stores `data` as the stream's next push and answers with its position. */
-  append(stream: string, data: string, limits: HistoryLimits): Promise<StreamPosition>;
+  /**
+   * Stores `data` as the stream's next push and answers with its position. A store in this
+   * process may answer at once (not with a promise), which lets a push be delivered within the
+   * call that sent it; it may also throw then, as a remote store's promise may reject.
+   */
+  append(
+    stream: string,
+    data: string,
+    limits: HistoryLimits,
+  ): StreamPosition | Promise<StreamPosition>;
   /** The stream's position, starting the stream (offset 0, a new epoch) if there is none. */
   position(stream: string, limits: HistoryLimits): Promise<StreamPosition>;
   /** What the stream kept after `from.offset`, when `from` is a position of this stream. */

@@ -6,11 +6,13 @@ import type {
   StreamReplay,
 } from '../history-store.interface.js';
 import { newEpoch, POSITION_LIFETIME_MS } from '../stream-epoch.js';
+import { PushRing } from './push-ring.js';
 
 interface Stream {
+  readonly name: string;
   position: StreamPosition;
-  /** Kept pushes, oldest first, with when each was stored (Date.now()). */
-  entries: (StreamEntry & { at: number })[];
+  /** Kept pushes, oldest first: the newest has offset `position.offset`. */
+  pushes: PushRing;
   /** When the position expires. */
   expiresAt: number;
 }
@@ -26,7 +28,7 @@ const SWEEP_PER_APPEND = 2;
  */
 export class MemoryHistory implements HistoryStore {
   private readonly streams = new Map<string, Stream>();
-  private sweeper: Iterator<[string, Stream]> = this.streams.entries();
+  private sweeper: Iterator<Stream> = this.streams.values();
   /** Kept pushes in all streams. */
   private entries = 0;
 
@@ -35,14 +37,12 @@ export class MemoryHistory implements HistoryStore {
     return this.entries;
   }
 
-  async append(name: string, data: string, limits: HistoryLimits): Promise<StreamPosition> {
+  append(name: string, data: string, limits: HistoryLimits): StreamPosition {
     const now = Date.now();
     const stream = this.touch(name, limits, now);
     const position = { epoch: stream.position.epoch, offset: stream.position.offset + 1 };
     stream.position = position;
-    stream.entries.push({ offset: position.offset, data, at: now });
-    this.entries++;
-    if (stream.entries.length > limits.size) this.drop(stream, stream.entries.length - limits.size);
+    this.entries += 1 - stream.pushes.push(data, now, limits.size);
     this.sweep(limits, now);
     return position;
   }
@@ -53,28 +53,33 @@ export class MemoryHistory implements HistoryStore {
 
   async read(name: string, from: StreamPosition, limits: HistoryLimits): Promise<StreamReplay> {
     const stream = this.touch(name, limits, Date.now());
-    const { position, entries } = stream;
+    const { position, pushes } = stream;
     if (from.epoch !== position.epoch || from.offset > position.offset) {
       return { recovered: false, position };
     }
-    const first = entries.length > 0 ? entries[0].offset : position.offset + 1;
+    const first = position.offset - pushes.length + 1;
     if (from.offset + 1 < first) return { recovered: false, position };
-    return {
-      recovered: true,
-      position,
-      entries: entries.slice(from.offset + 1 - first).map(({ offset, data }) => ({ offset, data })),
-    };
+    const entries: StreamEntry[] = [];
+    for (let i = from.offset + 1 - first; i < pushes.length; i++) {
+      entries.push({ offset: first + i, data: pushes.get(i) });
+    }
+    return { recovered: true, position, entries };
   }
 
   /** The live stream `name`, made anew if it expired, with its expired pushes dropped. */
   private touch(name: string, limits: HistoryLimits, now: number): Stream {
     let stream = this.streams.get(name);
     if (stream && stream.expiresAt <= now) {
-      this.drop(stream, stream.entries.length);
+      this.drop(stream, stream.pushes.length);
       stream = undefined;
     }
     if (!stream) {
-      stream = { position: { epoch: newEpoch(), offset: 0 }, entries: [], expiresAt: 0 };
+      stream = {
+        name,
+        position: { epoch: newEpoch(), offset: 0 },
+        pushes: new PushRing(),
+        expiresAt: 0,
+      };
       this.streams.set(name, stream);
     }
     stream.expiresAt = now + Math.max(limits.ttlMs, POSITION_LIFETIME_MS);
@@ -87,14 +92,14 @@ export class MemoryHistory implements HistoryStore {
     for (let i = 0; i < SWEEP_PER_APPEND; i++) {
       let next = this.sweeper.next();
       if (next.done) {
-        this.sweeper = this.streams.entries();
+        this.sweeper = this.streams.values();
         next = this.sweeper.next();
         if (next.done) return;
       }
-      const [name, stream] = next.value;
+      const stream = next.value;
       if (stream.expiresAt <= now) {
-        this.drop(stream, stream.entries.length);
-        this.streams.delete(name);
+        this.drop(stream, stream.pushes.length);
+        this.streams.delete(stream.name);
       } else {
         this.expire(stream, limits, now);
       }
@@ -102,15 +107,14 @@ export class MemoryHistory implements HistoryStore {
   }
 
   private expire(stream: Stream, { ttlMs }: HistoryLimits, now: number): void {
-    const { entries } = stream;
-    let stale = 0;
-    while (stale < entries.length && entries[stale].at <= now - ttlMs) stale++;
-    if (stale > 0) this.drop(stream, stale);
+    const oldest = stream.pushes.oldestAt;
+    if (oldest === undefined || oldest > now - ttlMs) return;
+    this.drop(stream, stream.pushes.countStoredBy(now - ttlMs));
   }
 
   /** Drops the oldest `count` pushes of a stream. */
   private drop(stream: Stream, count: number): void {
-    stream.entries.splice(0, count);
+    stream.pushes.drop(count);
     this.entries -= count;
   }
 }

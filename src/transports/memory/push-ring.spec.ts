@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PushRing } from './push-ring.js';
+
+const contents = (ring: PushRing) => Array.from({ length: ring.length }, (_, i) => ring.get(i));
+
+describe('PushRing', () => {
+  it('keeps the newest `size` pushes, oldest first, and says how many went', () => {
+    const ring = new PushRing();
+    const dropped = ['a', 'b', 'c', 'd', 'e'].map((data, i) => ring.push(data, i, 3));
+    assert.deepEqual(dropped, [0, 0, 0, 1, 1]);
+    assert.deepEqual(contents(ring), ['c', 'd', 'e']);
+    assert.equal(ring.oldestAt, 2);
+  });
+
+  it('drops the oldest, by count or by time, and grows again after a wrap', () => {
+    const ring = new PushRing();
+    for (let i = 0; i < 5; i++) ring.push(`p${i}`, i * 10, 4);
+    assert.deepEqual(contents(ring), ['p1', 'p2', 'p3', 'p4']);
+    assert.equal(ring.countStoredBy(25), 2);
+    ring.drop(ring.countStoredBy(25));
+    assert.deepEqual(contents(ring), ['p3', 'p4']);
+    ring.push('p5', 50, 4);
+    ring.push('p6', 60, 4);
+    ring.push('p7', 70, 4);
+    assert.deepEqual(contents(ring), ['p4', 'p5', 'p6', 'p7']);
+    ring.drop(4);
+    assert.equal(ring.length, 0);
+    assert.equal(ring.oldestAt, undefined);
+    ring.push('q', 80, 4);
+    assert.deepEqual(contents(ring), ['q']);
+  });
+
+  it('follows a change of size, keeping the newest', () => {
+    const ring = new PushRing();
+    for (let i = 0; i < 6; i++) ring.push(`p${i}`, i, 4);
+    assert.equal(ring.push('p6', 6, 2), 3);
+    assert.deepEqual(contents(ring), ['p5', 'p6']);
+    for (let i = 7; i < 10; i++) ring.push(`p${i}`, i, 5);
+    assert.deepEqual(contents(ring), ['p5', 'p6', 'p7', 'p8', 'p9']);
+  });
+
+  it('agrees with a plain array under random pushes, drops and sizes', () => {
+    const ring = new PushRing();
+    const model: string[] = [];
+    let size = 5;
+    for (let step = 0; step < 5000; step++) {
+      const roll = Math.random();
+      if (roll < 0.05) size = 1 + Math.floor(Math.random() * 8);
+      if (roll < 0.2 && model.length > 0) {
+        const n = 1 + Math.floor(Math.random() * model.length);
+        ring.drop(n);
+        model.splice(0, n);
+      } else {
+        model.push(`s${step}`);
+        const expected = Math.max(0, model.length - size);
+        model.splice(0, expected);
+        assert.equal(ring.push(`s${step}`, step, size), expected);
+      }
+      assert.deepEqual(contents(ring), model);
+    }
+  });
+});
