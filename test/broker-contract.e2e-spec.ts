@@ -174,33 +174,24 @@ for (const backplane of [memoryBackplane(), redisBackplane()]) {
         assert.deepEqual(b.node.bodies(), ['once', 'probe']);
       });
 
-      it(
-        'a second subscribe while the first is on its way resolves only once it is in effect',
-        {
-          todo:
-            backplane.name === 'Redis'
-              ? 'RedisBroker.subscribe returns at once when the channel is in its set, before the SUBSCRIBE in flight is in effect'
-              : undefined,
-        },
-        async () => {
-          const a = await node();
-          const b = await node();
-          // A node subscribing to many rooms at once (a user with many rooms connecting, say):
-          // its subscriber connection has a backlog of SUBSCRIBEs ahead of the next one.
-          const backlog = Array.from({ length: 2000 }, () => b.broker.subscribe(channel()));
-          const name = channel();
-          const first = b.broker.subscribe(name);
-          let firstResolved = false;
-          void first.then(() => (firstResolved = true));
-          await b.broker.subscribe(name);
-          // It cannot know the subscription is in effect before the SUBSCRIBE that makes it is.
-          assert.equal(firstResolved, true, 'the second subscribe resolved before the first');
-          const reached = await a.broker.publishTo(name, 'raced');
-          await Promise.all([first, ...backlog]);
-          assert.equal(reached, 1, 'the publish missed b');
-          await waitFor(() => b.node.bodies().includes('raced'), { what: 'the message at b' });
-        },
-      );
+      it('a second subscribe while the first is on its way resolves only once it is in effect', async () => {
+        const a = await node();
+        const b = await node();
+        // A node subscribing to many rooms at once (a user with many rooms connecting, say):
+        // its subscriber connection has a backlog of SUBSCRIBEs ahead of the next one.
+        const backlog = Array.from({ length: 2000 }, () => b.broker.subscribe(channel()));
+        const name = channel();
+        const first = b.broker.subscribe(name);
+        let firstResolved = false;
+        void first.then(() => (firstResolved = true));
+        await b.broker.subscribe(name);
+        // It cannot know the subscription is in effect before the SUBSCRIBE that makes it is.
+        assert.equal(firstResolved, true, 'the second subscribe resolved before the first');
+        const reached = await a.broker.publishTo(name, 'raced');
+        await Promise.all([first, ...backlog]);
+        assert.equal(reached, 1, 'the publish missed b');
+        await waitFor(() => b.node.bodies().includes('raced'), { what: 'the message at b' });
+      });
 
       it("keeps the order of one node's messages to a channel, for every subscriber", async () => {
         const a = await node();
@@ -299,42 +290,30 @@ for (const backplane of [memoryBackplane(), redisBackplane()]) {
           });
         }
 
-        it(
-          'a subscribe that failed during an outage takes effect when retried',
-          {
-            todo: 'RedisBroker.subscribe adds the channel to its set before SUBSCRIBE succeeds: after a failure, every retry returns at once and the node never subscribes',
-          },
-          async () => {
-            const a = await node();
-            const b = await node();
-            const name = channel();
-            await duringDrop(b, () => b.broker.subscribe(name));
-            await b.broker.subscribe(name);
-            assert.equal(await a.broker.publishTo(name, 'after the retry'), 1);
-            await waitFor(() => b.node.bodies().includes('after the retry'), {
-              what: 'the message at b',
-            });
-          },
-        );
+        it('a subscribe that failed during an outage takes effect when retried', async () => {
+          const a = await node();
+          const b = await node();
+          const name = channel();
+          await duringDrop(b, () => b.broker.subscribe(name));
+          await b.broker.subscribe(name);
+          assert.equal(await a.broker.publishTo(name, 'after the retry'), 1);
+          await waitFor(() => b.node.bodies().includes('after the retry'), {
+            what: 'the message at b',
+          });
+        });
 
-        it(
-          'an unsubscribe that failed during an outage takes effect when retried',
-          {
-            todo: 'RedisBroker.unsubscribe drops the channel from its set before UNSUBSCRIBE succeeds: ioredis resubscribes it on reconnect and every retry is a no-op',
-          },
-          async () => {
-            const a = await node();
-            const b = await node();
-            const name = channel();
-            await b.broker.subscribe(name);
-            await duringDrop(b, () => b.broker.unsubscribe(name));
-            await b.broker.unsubscribe(name);
-            assert.equal(await a.broker.publishTo(name, 'after the retry'), 0);
-            await a.broker.publish(b.node.nodeId, 'probe');
-            await waitFor(() => b.node.bodies().includes('probe'), { what: 'the probe' });
-            assert.deepEqual(b.node.bodies(), ['probe']);
-          },
-        );
+        it('an unsubscribe that failed during an outage takes effect when retried', async () => {
+          const a = await node();
+          const b = await node();
+          const name = channel();
+          await b.broker.subscribe(name);
+          await duringDrop(b, () => b.broker.unsubscribe(name));
+          await b.broker.unsubscribe(name);
+          assert.equal(await a.broker.publishTo(name, 'after the retry'), 0);
+          await a.broker.publish(b.node.nodeId, 'probe');
+          await waitFor(() => b.node.bodies().includes('probe'), { what: 'the probe' });
+          assert.deepEqual(b.node.bodies(), ['probe']);
+        });
       }
     });
 

@@ -152,9 +152,6 @@ async function closeAll(clients: TestClient[]): Promise<void> {
 }
 
 /** The bug the tests marked with it show (see the report of the rooms tests). */
-const CURSOR_RESET =
-  "RoomSessionsService.applyMembership overwrites a connection's room cursor with the join's position: pushes it already got are replayed (duplicates), or pushes on their way are skipped (lost)";
-
 /** The room ids RoomsService refuses: empty, too long, with control characters, not a string. */
 const BAD_IDS: unknown[] = [
   '',
@@ -396,99 +393,85 @@ for (const topology of [loneNode(), memoryCluster(), redisCluster()]) {
       await closeAll(devices);
     });
 
-    it(
-      'a send right after a join reaches every device of the user once, after the room frame',
-      { todo: topology.lone ? CURSOR_RESET : undefined },
-      async () => {
-        const room = unique('prompt');
-        const user = unique('prompt-user');
-        // Nobody else is in the room, so no node is subscribed to it before the join.
-        const devices = [
-          await TestClient.connectAndWelcome(a.wsUrl(user)),
-          await TestClient.connectAndWelcome(b.wsUrl(user)),
-        ];
-        await roomsOf(a).join(room, user);
-        const sent = await roomsOf(a).sendToRoom(room, 'right after the join');
-        await fenced(roomsOf(b), room, devices, 2);
-        for (const device of devices) {
-          const events = device.frames
-            .filter((frame) => frame.event === 'room' || frame.room === room)
-            .map((frame) => [frame.event, frame.offset]);
-          assert.deepEqual(events, [
-            ['room', undefined],
-            ['message', 1],
-            ['message', 2],
-          ]);
-        }
-        assert.equal(sent.delivered, 2, 'the send right after the join counted every device');
-        await closeAll(devices);
-      },
-    );
+    it('a send right after a join reaches every device of the user once, after the room frame', async () => {
+      const room = unique('prompt');
+      const user = unique('prompt-user');
+      // Nobody else is in the room, so no node is subscribed to it before the join.
+      const devices = [
+        await TestClient.connectAndWelcome(a.wsUrl(user)),
+        await TestClient.connectAndWelcome(b.wsUrl(user)),
+      ];
+      await roomsOf(a).join(room, user);
+      const sent = await roomsOf(a).sendToRoom(room, 'right after the join');
+      await fenced(roomsOf(b), room, devices, 2);
+      for (const device of devices) {
+        const events = device.frames
+          .filter((frame) => frame.event === 'room' || frame.room === room)
+          .map((frame) => [frame.event, frame.offset]);
+        assert.deepEqual(events, [
+          ['room', undefined],
+          ['message', 1],
+          ['message', 2],
+        ]);
+      }
+      assert.equal(sent.delivered, 2, 'the send right after the join counted every device');
+      await closeAll(devices);
+    });
 
-    it(
-      'a join of a member and a leave of a non-member change nothing: no room frame',
-      {
-        todo: 'RoomsService.join and leave announce the change even when membership.add/remove answered false, so every device gets a room frame again',
-      },
-      async () => {
-        const room = unique('no-change');
-        const user = unique('steady');
-        const devices = [
-          await TestClient.connectAndWelcome(a.wsUrl(user)),
-          await TestClient.connectAndWelcome(b.wsUrl(user)),
-        ];
-        await roomsOf(a).join(room, user);
-        await told(room, devices);
-        await roomsOf(b).join(room, user);
-        await roomsOf(a).join(room, user);
-        // A frame sent after the joins: once it arrives, any room frame they caused has.
-        await fenced(roomsOf(b), room, devices, 1);
-        for (const device of devices) assert.equal(membershipFrames(device, room).length, 1);
-        await roomsOf(a).leave(room, user);
-        await told(room, devices, 2);
-        await roomsOf(b).leave(room, user);
-        await settled(...devices);
-        for (const device of devices) {
-          assert.deepEqual(
-            membershipFrames(device, room).map((frame) => frame.data.member),
-            [true, false],
-          );
-        }
-        await closeAll(devices);
-      },
-    );
+    it('a join of a member and a leave of a non-member change nothing: no room frame', async () => {
+      const room = unique('no-change');
+      const user = unique('steady');
+      const devices = [
+        await TestClient.connectAndWelcome(a.wsUrl(user)),
+        await TestClient.connectAndWelcome(b.wsUrl(user)),
+      ];
+      await roomsOf(a).join(room, user);
+      await told(room, devices);
+      await roomsOf(b).join(room, user);
+      await roomsOf(a).join(room, user);
+      // A frame sent after the joins: once it arrives, any room frame they caused has.
+      await fenced(roomsOf(b), room, devices, 1);
+      for (const device of devices) assert.equal(membershipFrames(device, room).length, 1);
+      await roomsOf(a).leave(room, user);
+      await told(room, devices, 2);
+      await roomsOf(b).leave(room, user);
+      await settled(...devices);
+      for (const device of devices) {
+        assert.deepEqual(
+          membershipFrames(device, room).map((frame) => frame.data.member),
+          [true, false],
+        );
+      }
+      await closeAll(devices);
+    });
 
-    it(
-      'a repeated join of a member while messages flow keeps every device exactly once and in order',
-      { todo: topology.lone ? undefined : CURSOR_RESET },
-      async () => {
-        const room = unique('rejoin');
-        const user = unique('rejoiner');
-        const devices = [
-          await TestClient.connectAndWelcome(a.wsUrl(user)),
-          await TestClient.connectAndWelcome(b.wsUrl(user)),
-        ];
-        await roomsOf(a).join(room, user);
-        await told(room, devices);
-        const sends: Promise<unknown>[] = [];
-        // Joins again, from both nodes, while messages flow from both.
-        for (let i = 0; i < 60; i++) {
-          sends.push(roomsOf(i % 2 ? a : b).sendToRoom(room, i));
-          if (i % 3 === 0) sends.push(roomsOf(i % 2 ? b : a).join(room, user));
-          if (i % 4 === 0) await new Promise((resolve) => setImmediate(resolve));
-        }
-        await Promise.all(sends);
-        await fenced(roomsOf(b), room, devices, 61);
-        for (const device of devices) {
-          assert.deepEqual(
-            pushesOf(device, room).map((frame) => frame.offset),
-            Array.from({ length: 61 }, (_, i) => i + 1),
-            'each push once, in order',
-          );
-        }
-        await closeAll(devices);
-      },
-    );
+    it('a repeated join of a member while messages flow keeps every device exactly once and in order', async () => {
+      const room = unique('rejoin');
+      const user = unique('rejoiner');
+      const devices = [
+        await TestClient.connectAndWelcome(a.wsUrl(user)),
+        await TestClient.connectAndWelcome(b.wsUrl(user)),
+      ];
+      await roomsOf(a).join(room, user);
+      await told(room, devices);
+      const sends: Promise<unknown>[] = [];
+      // Joins again, from both nodes, while messages flow from both.
+      for (let i = 0; i < 60; i++) {
+        sends.push(roomsOf(i % 2 ? a : b).sendToRoom(room, i));
+        if (i % 3 === 0) sends.push(roomsOf(i % 2 ? b : a).join(room, user));
+        if (i % 4 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(sends);
+      await fenced(roomsOf(b), room, devices, 61);
+      for (const device of devices) {
+        assert.deepEqual(
+          pushesOf(device, room).map((frame) => frame.offset),
+          Array.from({ length: 61 }, (_, i) => i + 1),
+          'each push once, in order',
+        );
+      }
+      await closeAll(devices);
+    });
 
     it('sendToRoom resolves { room, delivered, dropped, offset, epoch }; a volatile one has no position', async () => {
       const room = unique('results');

@@ -370,9 +370,12 @@ export class ChatClient<M = unknown> {
       case ServerEvent.Room: {
         const change = readRoomChange(frame.data);
         if (!change) return;
+        const known = this.rooms.get(change.room);
         if (!change.member) this.rooms.delete(change.room);
-        else if (change.epoch !== undefined)
+        else if (change.epoch !== undefined && known?.epoch !== change.epoch) {
+          // A join the client already follows (its pushes came first) keeps its position.
           this.moveRoom(change.room, change.epoch, change.offset!);
+        }
         return this.listeners.dispatch('room', change);
       }
       case ServerEvent.Error: {

@@ -162,18 +162,27 @@ export class ClusterRouterService
       .catch((err) => this.logger.debug(`Could not report acks to node ${node}: ${err}`));
   }
 
-  /** Applies another node's requests to the connections here, and answers. */
+  /**
+   * Applies another node's requests to the connections here, and answers: once a membership
+   * change took effect here, so that the join or leave it answers is done when it resolves.
+   */
   private apply(from: string, items: DeliverItem[]): void {
+    const applying: Promise<void>[] = [];
     const receipts = items.map((item): DeliveryReceipt => {
       const action = decodeAction(item, from);
       if (!action) return [item.id, 0, 0];
-      const { delivered, dropped } = this.local.deliver(targetOf(item), action);
+      const { delivered, dropped, applied } = this.local.deliver(targetOf(item), action);
+      if (applied) applying.push(applied);
       return [item.id, delivered, dropped];
     });
-    const answer: ClusterMessage = { type: 'delivered', receipts };
-    this.transport.broker
-      .publish(from, answer)
-      .catch((err) => this.logger.debug(`Could not answer node ${from}: ${err}`));
+    const answer = (): void => {
+      const message: ClusterMessage = { type: 'delivered', receipts };
+      this.transport.broker
+        .publish(from, message)
+        .catch((err) => this.logger.debug(`Could not answer node ${from}: ${err}`));
+    };
+    if (applying.length === 0) answer();
+    else void Promise.all(applying).then(answer);
   }
 
   /** Counts another node's receipts into the sends they answer. */

@@ -23,6 +23,8 @@ export type WriteResult = 'queued' | 'dropped' | 'closed';
 export interface DeliveryCount {
   delivered: number;
   dropped: number;
+  /** For a room membership change: settles once the connections here have it. */
+  applied?: Promise<void>;
 }
 
 /**

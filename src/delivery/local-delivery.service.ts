@@ -57,12 +57,14 @@ export class LocalDeliveryService implements LocalDeliverer {
   private applyMembership(target: DeliveryTarget, membership: MembershipAction): DeliveryCount {
     const result: DeliveryCount = { delivered: 0, dropped: 0 };
     if (!('users' in target)) return result;
+    const applying: Promise<void>[] = [];
     for (const user of target.users) {
       const held = this.registry.of(user).length;
       if (held === 0) continue;
       result.delivered += held;
-      void this.roomSessions.applyMembership(user, membership);
+      applying.push(this.roomSessions.applyMembership(user, membership));
     }
+    if (applying.length > 0) result.applied = Promise.all(applying).then(() => undefined);
     return result;
   }
 

@@ -90,16 +90,21 @@ export class RoomRegistryService implements OnApplicationBootstrap, OnModuleDest
 
   /**
    * Applies a membership change made anywhere to a user held here, once the user's rooms are
-   * known. Resolves true when the user is held here, once a join's subscription is in effect.
+   * known and, for a join, once this node's subscription to the room is in effect. `applied` runs
+   * in the same step as the change, so that no message of the room can reach the user's
+   * connections here between them. Resolves true when the user is held here.
    */
-  async apply(user: string, room: string, member: boolean): Promise<boolean> {
+  async apply(user: string, room: string, member: boolean, applied: () => void): Promise<boolean> {
     const entry = this.users.get(user);
     if (!entry) return false;
     await entry.loaded;
     if (this.users.get(user) !== entry) return false;
-    if (member) await this.add(user, room, entry);
-    else this.remove(user, room, entry.rooms);
-    return true;
+    if (!member) {
+      this.remove(user, room, entry.rooms);
+      applied();
+      return true;
+    }
+    return this.add(user, room, entry, applied);
   }
 
   private async load(user: string, entry: UserRooms): Promise<void> {
@@ -113,13 +118,37 @@ export class RoomRegistryService implements OnApplicationBootstrap, OnModuleDest
     await Promise.all(names.map((room) => this.add(user, room, entry)));
   }
 
-  private async add(user: string, room: string, entry: UserRooms): Promise<void> {
-    // The user's last connection may have ended meanwhile: nothing to keep then.
-    if (this.users.get(user) !== entry) return;
+  /**
+   * Makes `user` a member here once the node gets the room's messages: not before, or a message
+   * could reach a connection that does not know the room yet.
+   */
+  private async add(
+    user: string,
+    room: string,
+    entry: UserRooms,
+    applied?: () => void,
+  ): Promise<boolean> {
+    for (;;) {
+      const subscribed = this.subscribed(room);
+      await subscribed;
+      // The user's last connection may have ended meanwhile: nothing to keep then.
+      if (this.users.get(user) !== entry) {
+        if (!this.members.has(room)) this.dropSubscription(room);
+        return false;
+      }
+      // The room's last member here left meanwhile, which ended that subscription: again.
+      if (this.subscriptions.get(room) === subscribed) break;
+    }
     entry.rooms.add(room);
     let members = this.members.get(room);
     if (!members) this.members.set(room, (members = new Set()));
     members.add(user);
+    applied?.();
+    return true;
+  }
+
+  /** This node's subscription to a room, made if there is none, settled once in effect. */
+  private subscribed(room: string): Promise<void> {
     let subscribed = this.subscriptions.get(room);
     if (!subscribed) {
       subscribed = this.transport.broker
@@ -127,7 +156,7 @@ export class RoomRegistryService implements OnApplicationBootstrap, OnModuleDest
         .catch((err: unknown) => this.logger.warn(`Could not subscribe to room ${room}: ${err}`));
       this.subscriptions.set(room, subscribed);
     }
-    await subscribed;
+    return subscribed;
   }
 
   private remove(user: string, room: string, rooms: Set<string>): void {
@@ -135,7 +164,11 @@ export class RoomRegistryService implements OnApplicationBootstrap, OnModuleDest
     const members = this.members.get(room);
     if (!members?.delete(user) || members.size > 0) return;
     this.members.delete(room);
-    this.subscriptions.delete(room);
+    this.dropSubscription(room);
+  }
+
+  private dropSubscription(room: string): void {
+    if (!this.subscriptions.delete(room)) return;
     this.transport.broker
       .unsubscribe(roomChannel(room))
       .catch((err: unknown) => this.logger.debug(`Could not unsubscribe from ${room}: ${err}`));

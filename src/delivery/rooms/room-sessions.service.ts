@@ -108,22 +108,27 @@ export class RoomSessionsService {
 
   /**
    * Applies a membership change to the connections of `user` here: a join subscribes this node
-   * to the room and starts each connection's cursor where the room stood at the join (then
-   * fills what was sent since, if anything); a leave forgets the cursor. Each connection is told
-   * with a `room` frame.
+   * to the room and starts each connection's cursor where the room stood at the join (a cursor a
+   * connection has already stays: it knows better what it was given), then fills what was sent
+   * since, if anything; a leave forgets the cursor. Each connection is told with a `room` frame.
+   * Settles once all of that is done.
    */
   async applyMembership(user: string, { room, member, position }: MembershipAction): Promise<void> {
-    if (!(await this.rooms.apply(user, room, member))) return;
-    const connections = this.registry.of(user);
     const frame: RoomMembershipData = member ? { room, member, ...position } : { room, member };
     const text = Buffer.from(JSON.stringify({ event: ServerEvent.Room, data: frame }));
-    for (const connection of connections) {
-      if (member && position) (connection.roomCursors ??= new Map()).set(room, { ...position });
-      if (!member) connection.roomCursors?.delete(room);
-      this.outbound.write(connection, text);
-    }
+    let connections: readonly ChatConnection[] = [];
+    const held = await this.rooms.apply(user, room, member, () => {
+      connections = this.registry.of(user);
+      for (const connection of connections) {
+        if (!member) connection.roomCursors?.delete(room);
+        else if (position && !connection.roomCursors?.has(room)) {
+          (connection.roomCursors ??= new Map()).set(room, { ...position });
+        }
+        this.outbound.write(connection, text);
+      }
+    });
     const limits = this.options.history;
-    if (!member || !position || !limits) return;
+    if (!held || !member || !position || !limits) return;
     try {
       // Pushes appended between the join and this node's subscription: fill them now.
       const head = await this.transport.history.position(roomStream(room), limits);

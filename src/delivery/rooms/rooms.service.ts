@@ -65,12 +65,13 @@ export class RoomsService {
 
   /**
    * Makes `user` a member of `room` (nothing changes if they are one). Their live connections,
-   * wherever they are, start getting the room's messages, and are told with a `room` frame.
+   * wherever they are, start getting the room's messages, and are told with a `room` frame; when
+   * this resolves they have been, so a message sent next reaches them after that frame.
    * @throws TypeError for an invalid room or user id.
    */
   async join(room: string, user: string): Promise<void> {
     check(room, user);
-    await this.transport.membership.add(room, user);
+    if (!(await this.transport.membership.add(room, user))) return;
     const limits = this.options.history;
     // Where the room stood at the join: the user's connections get what follows it.
     const position = limits && (await this.transport.history.position(roomStream(room), limits));
@@ -84,7 +85,7 @@ export class RoomsService {
    */
   async leave(room: string, user: string): Promise<void> {
     check(room, user);
-    await this.transport.membership.remove(room, user);
+    if (!(await this.transport.membership.remove(room, user))) return;
     await this.announce(user, { membership: { room, member: false } });
   }
 
@@ -153,9 +154,11 @@ export class RoomsService {
   }
 
   /** Tells the nodes holding the user's connections (this one included) of a membership change. */
+  /** Applies a membership change to the user's connections everywhere; settles once it has. */
   private async announce(user: string, action: DeliveryAction): Promise<void> {
     const target = { users: [user] };
-    await this.router.forward(target, action, this.local.deliver(target, action));
+    const local = this.local.deliver(target, action);
+    await Promise.all([local.applied, this.router.forward(target, action, local)]);
   }
 }
 

@@ -17,8 +17,12 @@ export class RedisBroker implements ChatBroker {
   readonly distributed = true;
   private readonly logger = new Logger(RedisBroker.name);
   private node: BrokerNode | undefined;
-  /** The channels this node subscribed to, beside its own and the broadcast channel. */
-  private readonly channels = new Set<string>();
+  /**
+   * The channels this node subscribed to, beside its own and the broadcast channel: each with its
+   * SUBSCRIBE, settled once the subscription is in effect (so that a second caller waits for it
+   * too) and forgotten if it failed (so that a retry subscribes again).
+   */
+  private readonly channels = new Map<string, Promise<void>>();
   /** Set while the subscription is down: the node catches up once it is back. */
   private lost = false;
   private readonly onMessage = (_channel: string, raw: string): void => this.deliver(raw);
@@ -71,7 +75,7 @@ export class RedisBroker implements ChatBroker {
         .unsubscribe(
           this.channelOf(node.nodeId),
           this.broadcastChannel(),
-          ...[...this.channels].map((channel) => this.named(channel)),
+          ...[...this.channels.keys()].map((channel) => this.named(channel)),
         )
         .catch(() => undefined);
     }
@@ -79,15 +83,30 @@ export class RedisBroker implements ChatBroker {
     this.clients.release();
   }
 
-  async subscribe(channel: string): Promise<void> {
-    if (this.channels.has(channel)) return;
-    this.channels.add(channel);
-    await this.clients.subscriber.subscribe(this.named(channel));
+  subscribe(channel: string): Promise<void> {
+    let subscribing = this.channels.get(channel);
+    if (!subscribing) {
+      const started = this.clients.subscriber.subscribe(this.named(channel)).then(() => undefined);
+      subscribing = started;
+      this.channels.set(channel, started);
+      started.catch(() => {
+        if (this.channels.get(channel) === started) this.channels.delete(channel);
+      });
+    }
+    return subscribing;
   }
 
   async unsubscribe(channel: string): Promise<void> {
-    if (!this.channels.delete(channel)) return;
-    await this.clients.subscriber.unsubscribe(this.named(channel));
+    const subscribed = this.channels.get(channel);
+    if (!subscribed) return;
+    this.channels.delete(channel);
+    try {
+      await this.clients.subscriber.unsubscribe(this.named(channel));
+    } catch (err) {
+      // Still subscribed (ioredis resubscribes it on reconnect): a retry must unsubscribe again.
+      if (!this.channels.has(channel)) this.channels.set(channel, subscribed);
+      throw err;
+    }
   }
 
   async publishTo(channel: string, body: unknown): Promise<number> {
