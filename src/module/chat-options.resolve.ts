@@ -172,17 +172,17 @@ function validateRedis(redis: ResolvedRedisOptions): void {
   }
 }
 
+/** What a `ChatTransport` is made of. */
+const TRANSPORT_PARTS = ['broker', 'presence', 'history', 'membership', 'requests'] as const;
+
 function validateTransport(transport: ResolvedChatOptions['transport']): void {
-  const parts = transport as { broker?: unknown; presence?: unknown; history?: unknown };
-  if (
-    typeof parts.broker !== 'object' ||
-    typeof parts.presence !== 'object' ||
-    typeof parts.history !== 'object'
-  ) {
-    throw invalid(
-      'transport',
-      'must have a "broker", a "presence" and a "history" store',
-      transport,
+  const parts = transport as unknown as Record<string, unknown>;
+  const missing = TRANSPORT_PARTS.filter(
+    (part) => typeof parts[part] !== 'object' || parts[part] === null,
+  );
+  if (missing.length > 0) {
+    throw new TypeError(
+      `ChatModule: option "transport" must have a "broker" and "presence", "history", "membership" and "requests" stores (missing: ${missing.join(', ')})`,
     );
   }
 }

@@ -79,63 +79,80 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
 `;
 
 /**
- * The streams' scripts share this: the Redis time in milliseconds, the stream's position in its
- * hash (`e`: epoch, `o`: last offset), and pushes in a list, oldest first, each as
- * `<offset>:<stored at>:<data>`. A stream without a position is started with the epoch the caller
- * proposes, and any list left from an earlier epoch is dropped.
- * KEYS: position hash, push list. ARGV[1]: proposed epoch, ARGV[2]: size, ARGV[3]: ttl ms,
- * ARGV[4]: position lifetime ms.
+ * The streams' scripts share this: the Redis time in milliseconds, and `open(pos, log)`, which
+ * reads a stream's position from its hash (`e`: epoch, `o`: last offset) and refreshes its
+ * lifetime. The pushes are in a list, oldest first, each as `<offset>:<stored at>:<data>`. A
+ * stream without a position is started with the epoch the caller proposes, and any list left
+ * from an earlier epoch is dropped.
+ * ARGV[1]: proposed epoch, ARGV[2]: size, ARGV[3]: ttl ms, ARGV[4]: position lifetime ms.
  */
 const STREAM_PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local size = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
-local epoch = redis.call('HGET', KEYS[1], 'e')
-local head = tonumber(redis.call('HGET', KEYS[1], 'o') or '0')
-if not epoch then
-  epoch = ARGV[1]
-  head = 0
-  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
-  redis.call('DEL', KEYS[2])
+local lifetime = math.max(ttl, tonumber(ARGV[4]))
+local function open(pos, log, proposed)
+  local kept = redis.call('HMGET', pos, 'e', 'o')
+  local epoch, head = kept[1], tonumber(kept[2] or '0')
+  if not epoch then
+    epoch = proposed
+    head = 0
+    redis.call('HSET', pos, 'e', epoch, 'o', 0)
+    redis.call('DEL', log)
+  end
+  redis.call('PEXPIRE', pos, lifetime)
+  return epoch, head
 end
 local function storedAt(entry)
   return tonumber(string.match(entry, '^%d+:(%d+):'))
 end
-local function expireOld()
+local function expireOld(log)
   while true do
-    local oldest = redis.call('LINDEX', KEYS[2], 0)
+    local oldest = redis.call('LINDEX', log, 0)
     if not oldest or storedAt(oldest) > now - ttl then return end
-    redis.call('LPOP', KEYS[2])
+    redis.call('LPOP', log)
   end
 end
-redis.call('PEXPIRE', KEYS[1], math.max(ttl, tonumber(ARGV[4])))
-`;
-
-/** Appends ARGV[5] as the next push. Returns { epoch, offset }. */
-export const STREAM_APPEND = `${STREAM_PRELUDE}
-head = redis.call('HINCRBY', KEYS[1], 'o', 1)
-redis.call('RPUSH', KEYS[2], head .. ':' .. now .. ':' .. ARGV[5])
-redis.call('LTRIM', KEYS[2], -size, -1)
-expireOld()
-redis.call('PEXPIRE', KEYS[2], ttl)
-return { epoch, head }
-`;
-
-/** Returns { epoch, offset } of the stream. */
-export const STREAM_POSITION = `${STREAM_PRELUDE}
-return { epoch, head }
 `;
 
 /**
- * ARGV[5]: epoch, ARGV[6]: offset of the reader. Returns { 1, epoch, head, pushes after the
- * offset… } when the stream still holds everything after it, else { 0, epoch, head }.
+ * Appends a push to each of several streams, in order (a stream may come more than once).
+ * KEYS: position hash and push list of each. ARGV[5…]: the data of each; a new stream's epoch is
+ * ARGV[1] and its index. Returns { epoch, offset } of each, flat.
+ */
+export const STREAM_APPEND = `${STREAM_PRELUDE}
+local result = {}
+for i = 1, #KEYS / 2 do
+  local pos, log = KEYS[2 * i - 1], KEYS[2 * i]
+  local epoch = open(pos, log, ARGV[1] .. '-' .. i)
+  local head = redis.call('HINCRBY', pos, 'o', 1)
+  redis.call('RPUSH', log, head .. ':' .. now .. ':' .. ARGV[4 + i])
+  redis.call('LTRIM', log, -size, -1)
+  expireOld(log)
+  redis.call('PEXPIRE', log, ttl)
+  result[2 * i - 1] = epoch
+  result[2 * i] = head
+end
+return result
+`;
+
+/** KEYS: position hash, push list. Returns { epoch, offset } of the stream. */
+export const STREAM_POSITION = `${STREAM_PRELUDE}
+return { open(KEYS[1], KEYS[2], ARGV[1]) }
+`;
+
+/**
+ * KEYS: position hash, push list. ARGV[5]: epoch, ARGV[6]: offset of the reader. Returns
+ * { 1, epoch, head, pushes after the offset… } when the stream still holds everything after it,
+ * else { 0, epoch, head }.
  */
 export const STREAM_READ = `${STREAM_PRELUDE}
+local epoch, head = open(KEYS[1], KEYS[2], ARGV[1])
 local since = tonumber(ARGV[6])
 if epoch ~= ARGV[5] or since > head then return { 0, epoch, head } end
 if since == head then return { 1, epoch, head } end
-expireOld()
+expireOld(KEYS[2])
 local kept = redis.call('LLEN', KEYS[2])
 local first = head - kept + 1
 if kept == 0 or since + 1 < first then return { 0, epoch, head } end
