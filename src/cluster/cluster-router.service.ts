@@ -26,6 +26,13 @@ import {
 } from './cluster-message.js';
 import { LOCAL_DELIVERY, type DeliveryAction, type LocalDeliverer } from './local-deliverer.js';
 
+/**
+ * Most items in one message between nodes. A burst must not become one message of megabytes:
+ * Redis would buffer several of them for a subscriber past its output limit (and drop it), and
+ * the receiving node would spend one long event-loop turn on each.
+ */
+const MAX_ITEMS_PER_MESSAGE = 500;
+
 /** @internal Why part of the cluster could not be asked. */
 export type Incomplete = 'backplane_unavailable' | 'node_unreachable';
 
@@ -277,24 +284,25 @@ export class ClusterRouterService
     const { broker } = this.transport;
     // A room's message goes only to the nodes subscribed to it: those holding members.
     for (const [room, items] of perRoom) {
-      const message: ClusterMessage = { type: 'deliver', items };
-      this.timed(broker.publishTo(roomChannel(room), message)).then(
-        (reached) => this.published(items, reached),
-        () => this.published(items, 0, 'backplane_unavailable'),
-      );
+      for (const chunk of chunks(items)) {
+        this.timed(broker.publishTo(roomChannel(room), deliverMessage(chunk))).then(
+          (reached) => this.published(chunk, reached),
+          () => this.published(chunk, 0, 'backplane_unavailable'),
+        );
+      }
     }
     for (const [node, items] of perNode) {
-      const message: ClusterMessage = { type: 'deliver', items };
-      this.timed(broker.publish(node, message)).then(
-        (reached) => this.published(items, reached ? 1 : 0, 'node_unreachable'),
-        () => this.published(items, 0, 'backplane_unavailable'),
-      );
+      for (const chunk of chunks(items)) {
+        this.timed(broker.publish(node, deliverMessage(chunk))).then(
+          (reached) => this.published(chunk, reached ? 1 : 0, 'node_unreachable'),
+          () => this.published(chunk, 0, 'backplane_unavailable'),
+        );
+      }
     }
-    if (broadcasts.length > 0) {
-      const message: ClusterMessage = { type: 'deliver', items: broadcasts };
-      this.timed(broker.publishAll(message)).then(
-        (reached) => this.published(broadcasts, reached),
-        () => this.published(broadcasts, 0, 'backplane_unavailable'),
+    for (const chunk of chunks(broadcasts)) {
+      this.timed(broker.publishAll(deliverMessage(chunk))).then(
+        (reached) => this.published(chunk, reached),
+        () => this.published(chunk, 0, 'backplane_unavailable'),
       );
     }
     setTimeout(
@@ -421,4 +429,18 @@ function targetOf({ all, room, except, connectionIds, users }: DeliverItem): Del
   if (room !== undefined) return { room, except };
   if (connectionIds) return { connectionIds };
   return { users: users ?? [] };
+}
+
+function deliverMessage(items: DeliverItem[]): ClusterMessage {
+  return { type: 'deliver', items };
+}
+
+/** The items in messages of at most {@link MAX_ITEMS_PER_MESSAGE}. */
+function chunks(items: DeliverItem[]): DeliverItem[][] {
+  if (items.length <= MAX_ITEMS_PER_MESSAGE) return items.length === 0 ? [] : [items];
+  const result: DeliverItem[][] = [];
+  for (let i = 0; i < items.length; i += MAX_ITEMS_PER_MESSAGE) {
+    result.push(items.slice(i, i + MAX_ITEMS_PER_MESSAGE));
+  }
+  return result;
 }

@@ -117,7 +117,9 @@ end
 `;
 
 /**
- * Appends a push to each of several streams, in order (a stream may come more than once).
+ * Appends a push to each of several streams, in order (a stream may come more than once). Pushes
+ * past their ttl are dropped by the next read, not here: an append stays at six commands, and the
+ * list is bounded by its size and expires with the stream's last push anyway.
  * KEYS: position hash and push list of each. ARGV[5…]: the data of each; a new stream's epoch is
  * ARGV[1] and its index. Returns { epoch, offset } of each, flat.
  */
@@ -129,7 +131,6 @@ for i = 1, #KEYS / 2 do
   local head = redis.call('HINCRBY', pos, 'o', 1)
   redis.call('RPUSH', log, head .. ':' .. now .. ':' .. ARGV[4 + i])
   redis.call('LTRIM', log, -size, -1)
-  expireOld(log)
   redis.call('PEXPIRE', log, ttl)
   result[2 * i - 1] = epoch
   result[2 * i] = head
