@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { MessagingService } from '../src/index.js';
 
-/** Who is online, for the browser page's first view; `PresenceService` pushes the changes. */
+/** Who is online anywhere; presence changes are pushed per room (`roomPresence`), not globally. */
 @Controller('presence')
 export class PresenceController {
   constructor(private readonly messaging: MessagingService) {}

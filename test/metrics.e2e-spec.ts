@@ -82,6 +82,7 @@ describe('metrics', () => {
       'chat_replayed_pushes_total',
       'chat_stream_gap_fills_total',
       'chat_history_entries',
+      'chat_requests_total',
     ]) {
       assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
     }
@@ -116,6 +117,8 @@ describe('metrics', () => {
     client.send({ event: 'app', data: 1 });
     client.send('not json');
     await client.next('error');
+    // No handler takes it: a request is answered `unknown_event`, and counted so.
+    assert.equal((await client.request('nobody-handles', 1, 'r1')).error.code, 'unknown_event');
     await chat.messaging.send('nia', 'hello');
     await chat.messaging.send('nobody', 'hello');
     await client.next('message');
@@ -127,6 +130,7 @@ describe('metrics', () => {
     assert.equal(delta('chat_frame_errors_total', 'code="bad_json"'), 1);
     assert.equal(delta('chat_send_results_total', 'result="delivered"'), 1);
     assert.equal(delta('chat_send_results_total', 'result="offline"'), 1);
+    assert.equal(delta('chat_requests_total', 'outcome="unknown_event"'), 1);
     await client.close();
   });
 

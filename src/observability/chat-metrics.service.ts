@@ -111,6 +111,12 @@ export class ChatMetricsService implements OnApplicationShutdown {
       });
     }
     counter(
+      name('requests_total'),
+      'Client requests (frames with an id) by outcome: ok, repeated, or the error code',
+      ['outcome'],
+      () => labelled('outcome', stats.requests),
+    );
+    counter(
       name('handshake_refusals_total'),
       'Handshakes refused, by HTTP status',
       ['status'],
