@@ -200,7 +200,8 @@ async function push(): Promise<void> {
       .get(MessagingService)
       .connections$.subscribe((event: ConnectionEvent) => events.push(event));
 
-    // 1. A raw socket: the wire frame must be exactly {"event":"message","data":<payload>}.
+    // 1. A raw socket: history is on by default, so the wire frame must be exactly
+    // {"event":"message","data":<payload>,"offset":1}.
     const opened = await withTimeout(
       'raw socket welcome',
       5_000,
@@ -213,7 +214,7 @@ async function push(): Promise<void> {
       fail(`send to alice: expected { delivered: 1, dropped: 0 }, got ${JSON.stringify(result)}`);
     }
     await until('the push to reach alice', () => opened.frames.length >= 2);
-    const expected = JSON.stringify({ event: 'message', data: payload });
+    const expected = JSON.stringify({ event: 'message', data: payload, offset: 1 });
     if (opened.frames[1] !== expected) {
       fail(`alice got ${opened.frames[1]}, expected ${expected}`);
     }
