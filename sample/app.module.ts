@@ -48,7 +48,9 @@ export class AppModule {
           nodeId: config.nodeId,
           redis: config.redisUrl
             ? { url: config.redisUrl, nodeTtlMs: config.nodeTtlMs }
-            : undefined,
+            : config.redisClusterNodes
+              ? { cluster: config.redisClusterNodes, nodeTtlMs: config.nodeTtlMs }
+              : undefined,
         }),
       ],
       controllers: [

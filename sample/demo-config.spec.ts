@@ -38,6 +38,37 @@ describe('loadDemoConfig', () => {
     assert.equal(loadDemoConfig({ CHAT_REDIS_URL: 'redis://x', CHAT_AUTH: 'query' }).auth, 'query');
   });
 
+  it('joins a Redis Cluster from CHAT_REDIS_CLUSTER_NODES, never together with CHAT_REDIS_URL', () => {
+    const config = loadDemoConfig({
+      CHAT_REDIS_CLUSTER_NODES: '127.0.0.1:7000, redis-2.internal:7001',
+      CHAT_JWT_SECRET: 'shared',
+    });
+    assert.deepEqual(config.redisClusterNodes, [
+      { host: '127.0.0.1', port: 7000 },
+      { host: 'redis-2.internal', port: 7001 },
+    ]);
+    assert.throws(
+      () => loadDemoConfig({ CHAT_REDIS_CLUSTER_NODES: '127.0.0.1:7000' }),
+      /CHAT_JWT_SECRET must be set when CHAT_REDIS_CLUSTER_NODES is/,
+    );
+    assert.throws(
+      () =>
+        loadDemoConfig({
+          CHAT_REDIS_CLUSTER_NODES: '127.0.0.1:7000',
+          CHAT_REDIS_URL: 'redis://x',
+          CHAT_JWT_SECRET: 'shared',
+        }),
+      /CHAT_REDIS_CLUSTER_NODES cannot be combined with CHAT_REDIS_URL/,
+    );
+    for (const bad of ['127.0.0.1', 'host:0', 'host:70000', ':7000']) {
+      assert.throws(
+        () => loadDemoConfig({ CHAT_REDIS_CLUSTER_NODES: bad, CHAT_AUTH: 'query' }),
+        /CHAT_REDIS_CLUSTER_NODES must be host:port entries/,
+        bad,
+      );
+    }
+  });
+
   it('reads every variable', () => {
     const config = loadDemoConfig({
       PORT: '8080',
@@ -65,6 +96,7 @@ describe('loadDemoConfig', () => {
         connectionsPerUser: 3,
         allowedOrigins: ['https://a.example', 'http://localhost:5173'],
         redisUrl: undefined,
+        redisClusterNodes: undefined,
         nodeId: undefined,
         nodeTtlMs: undefined,
         admins: ['alice', 'bob'],

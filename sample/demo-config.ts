@@ -17,6 +17,8 @@ export interface DemoConfig {
   allowedOrigins?: string[];
   /** Redis URL: set, the demo joins a cluster of instances sharing that Redis. */
   redisUrl?: string;
+  /** Seed nodes of a Redis Cluster (CHAT_REDIS_CLUSTER_NODES), instead of `redisUrl`. */
+  redisClusterNodes?: Array<{ host: string; port: number }>;
   nodeId?: string;
   nodeTtlMs?: number;
   /** The users the demo's guarded `moderate` handler lets through (CHAT_ADMINS). */
@@ -34,9 +36,16 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
   }
   const connectionsPerUser = env.CHAT_CONNECTIONS_PER_USER ?? 'single';
   const redisUrl = env.CHAT_REDIS_URL || undefined;
-  if (redisUrl && auth === 'jwt' && !env.CHAT_JWT_SECRET) {
+  const redisClusterNodes = clusterNodes(env);
+  if (redisUrl && redisClusterNodes) {
     throw new Error(
-      'CHAT_JWT_SECRET must be set when CHAT_REDIS_URL is: every instance of the cluster has to verify the tokens the others sign, so a random per-process secret cannot work',
+      'CHAT_REDIS_CLUSTER_NODES cannot be combined with CHAT_REDIS_URL: give the one Redis or the seed nodes of a Redis Cluster',
+    );
+  }
+  if ((redisUrl || redisClusterNodes) && auth === 'jwt' && !env.CHAT_JWT_SECRET) {
+    const given = redisUrl ? 'CHAT_REDIS_URL' : 'CHAT_REDIS_CLUSTER_NODES';
+    throw new Error(
+      `CHAT_JWT_SECRET must be set when ${given} is: every instance of the cluster has to verify the tokens the others sign, so a random per-process secret cannot work`,
     );
   }
   return {
@@ -54,6 +63,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig
         : (integer(env, 'CHAT_CONNECTIONS_PER_USER', 1) as number),
     allowedOrigins: env.CHAT_ALLOWED_ORIGINS ? list(env.CHAT_ALLOWED_ORIGINS) : undefined,
     redisUrl,
+    redisClusterNodes,
     nodeId: env.CHAT_NODE_ID || undefined,
     nodeTtlMs: integer(env, 'CHAT_NODE_TTL_MS', 1),
     admins: list(env.CHAT_ADMINS ?? ''),
@@ -64,6 +74,22 @@ function historyConfig(env: NodeJS.ProcessEnv): DemoConfig['history'] {
   const size = integer(env, 'CHAT_HISTORY_SIZE', 0);
   if (size === 0) return false;
   return { size, ttlMs: integer(env, 'CHAT_HISTORY_TTL_MS', 1) };
+}
+
+/** CHAT_REDIS_CLUSTER_NODES: `host:port,host:port,…`. */
+function clusterNodes(env: NodeJS.ProcessEnv): DemoConfig['redisClusterNodes'] {
+  const raw = env.CHAT_REDIS_CLUSTER_NODES;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return list(raw).map((entry) => {
+    const match = /^(.+):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) {
+      throw new Error(
+        `CHAT_REDIS_CLUSTER_NODES must be host:port entries separated by commas (got '${entry}')`,
+      );
+    }
+    return { host: match[1], port };
+  });
 }
 
 /** A comma-separated list, trimmed, without empty entries. */

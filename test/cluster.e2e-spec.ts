@@ -3,6 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { CloseCode, MemoryHub, MemoryTransport, type ChatModuleOptions } from '../src/index.js';
 import { startChatApp, type TestApp } from './support/chat-app.js';
+import { RedisCluster } from './support/redis-cluster.js';
 import { RedisServer } from './support/redis-server.js';
 import { TestClient } from './support/test-client.js';
 import { waitFor, within } from './support/wait.js';
@@ -28,6 +29,18 @@ const memory = (): Backplane => {
   };
 };
 
+const redisCluster = (): Backplane => {
+  let cluster: RedisCluster | undefined;
+  return {
+    name: 'a Redis Cluster (three masters)',
+    start: async () => {
+      cluster = await RedisCluster.start();
+    },
+    stop: async () => cluster?.stop(),
+    options: () => ({ redis: { cluster: cluster!.nodes } }),
+  };
+};
+
 const redis = (): Backplane & { server(): RedisServer } => {
   let server: RedisServer | undefined;
   return {
@@ -47,8 +60,8 @@ async function settled(client: TestClient): Promise<void> {
   await client.next('heartbeat');
 }
 
-// The same behaviour is required of every transport: these tests run against both.
-for (const backplane of [memory(), redis()]) {
+// The same behaviour is required of every transport: these tests run against each.
+for (const backplane of [memory(), redis(), redisCluster()]) {
   describe(`cluster contract on ${backplane.name}`, () => {
     const nodes: TestApp[] = [];
     let a: TestApp;
@@ -187,6 +200,64 @@ for (const backplane of [memory(), redis()]) {
   });
 }
 
+for (const backplane of [redis(), redisCluster()]) {
+  describe(`cluster on ${backplane.name} with connectionsPerUser 'single'`, () => {
+    let a: TestApp;
+    let b: TestApp;
+
+    before(async () => {
+      await backplane.start();
+      [a, b] = await Promise.all([
+        startChatApp({ ...backplane.options(), nodeId: 'a' }),
+        startChatApp({ ...backplane.options(), nodeId: 'b' }),
+      ]);
+    });
+    after(async () => {
+      await Promise.all([a?.close(), b?.close()]);
+      await backplane.stop();
+    });
+
+    it('a new connection on node B replaces the same user on node A with 4000', async () => {
+      const onA = await TestClient.connectAndWelcome(a.wsUrl('rita'));
+      await waitFor(() => b.messaging.isOnline('rita'));
+      const onB = await TestClient.connectAndWelcome(b.wsUrl('rita'));
+      assert.equal((await onA.closed).code, CloseCode.Replaced);
+      await waitFor(async () => (await a.messaging.connectionCount('rita')) === 1);
+      assert.deepEqual(counts(await a.messaging.send('rita', 'x')), { delivered: 1, dropped: 0 });
+      assert.equal((await onB.next('message')).data, 'x');
+      await onB.close();
+    });
+
+    it('simultaneous handshakes of one user on two nodes end with exactly one live connection', async () => {
+      for (let round = 0; round < 15; round++) {
+        const user = `racer-${round}`;
+        const clients = await Promise.all([
+          TestClient.connect(a.wsUrl(user)),
+          TestClient.connect(b.wsUrl(user)),
+          TestClient.connect(a.wsUrl(user)),
+          TestClient.connect(b.wsUrl(user)),
+        ]);
+        const survivors = await waitFor(
+          async () => {
+            const open = clients.filter((client) => client.socket.readyState === WebSocket.OPEN);
+            const count = await a.messaging.connectionCount(user);
+            const local =
+              a.registry.connectionsOf(user).length + b.registry.connectionsOf(user).length;
+            return open.length === 1 && count === 1 && local === 1 ? open : undefined;
+          },
+          { what: `one survivor of round ${round}` },
+        );
+        for (const client of clients) {
+          if (client !== survivors[0]) assert.equal((await client.closed).code, CloseCode.Replaced);
+        }
+        assert.deepEqual(counts(await a.messaging.send(user, round)), { delivered: 1, dropped: 0 });
+        assert.equal((await survivors[0].next('message')).data, round);
+        await survivors[0].close();
+      }
+    });
+  });
+}
+
 describe("cluster on Redis with connectionsPerUser 'single'", () => {
   const backplane = redis();
   let a: TestApp;
@@ -202,45 +273,6 @@ describe("cluster on Redis with connectionsPerUser 'single'", () => {
   after(async () => {
     await Promise.all([a?.close(), b?.close()]);
     await backplane.stop();
-  });
-
-  it('a new connection on node B replaces the same user on node A with 4000', async () => {
-    const onA = await TestClient.connectAndWelcome(a.wsUrl('rita'));
-    await waitFor(() => b.messaging.isOnline('rita'));
-    const onB = await TestClient.connectAndWelcome(b.wsUrl('rita'));
-    assert.equal((await onA.closed).code, CloseCode.Replaced);
-    await waitFor(async () => (await a.messaging.connectionCount('rita')) === 1);
-    assert.deepEqual(counts(await a.messaging.send('rita', 'x')), { delivered: 1, dropped: 0 });
-    assert.equal((await onB.next('message')).data, 'x');
-    await onB.close();
-  });
-
-  it('simultaneous handshakes of one user on two nodes end with exactly one live connection', async () => {
-    for (let round = 0; round < 15; round++) {
-      const user = `racer-${round}`;
-      const clients = await Promise.all([
-        TestClient.connect(a.wsUrl(user)),
-        TestClient.connect(b.wsUrl(user)),
-        TestClient.connect(a.wsUrl(user)),
-        TestClient.connect(b.wsUrl(user)),
-      ]);
-      const survivors = await waitFor(
-        async () => {
-          const open = clients.filter((client) => client.socket.readyState === WebSocket.OPEN);
-          const count = await a.messaging.connectionCount(user);
-          const local =
-            a.registry.connectionsOf(user).length + b.registry.connectionsOf(user).length;
-          return open.length === 1 && count === 1 && local === 1 ? open : undefined;
-        },
-        { what: `one survivor of round ${round}` },
-      );
-      for (const client of clients) {
-        if (client !== survivors[0]) assert.equal((await client.closed).code, CloseCode.Replaced);
-      }
-      assert.deepEqual(counts(await a.messaging.send(user, round)), { delivered: 1, dropped: 0 });
-      assert.equal((await survivors[0].next('message')).data, round);
-      await survivors[0].close();
-    }
   });
 
   it('ignores malformed cluster messages and keeps serving', async () => {

@@ -12,6 +12,7 @@ import {
 import { encodeRoomPositions } from '../src/protocol/frames.js';
 import { startChatApp, type TestApp } from './support/chat-app.js';
 import type { Acknowledged } from './support/recovering-client.js';
+import { RedisCluster } from './support/redis-cluster.js';
 import { RedisServer } from './support/redis-server.js';
 import {
   roomExactlyOnceViolations,
@@ -94,6 +95,27 @@ function redisCluster(): Topology {
   };
 }
 
+function redisClusterNodes(): Topology {
+  let cluster: RedisCluster | undefined;
+  let nodes: TestApp[] = [];
+  return {
+    name: 'two nodes on a real Redis Cluster (three masters)',
+    start: async () => {
+      cluster = await RedisCluster.start();
+      nodes = await Promise.all(
+        ['a', 'b'].map((nodeId) =>
+          startChatApp({ ...OPTIONS, nodeId, redis: { cluster: cluster!.nodes } }),
+        ),
+      );
+      return [nodes[0], nodes[1]];
+    },
+    stop: async () => {
+      await Promise.all(nodes.map((node) => node.close()));
+      await cluster?.stop();
+    },
+  };
+}
+
 let sequence = 0;
 /** A name no other test uses, so tests sharing nodes cannot see each other's rooms. */
 const unique = (name: string) => `${name}-${++sequence}`;
@@ -163,7 +185,7 @@ const BAD_IDS: unknown[] = [
   42,
 ];
 
-for (const topology of [loneNode(), memoryCluster(), redisCluster()]) {
+for (const topology of [loneNode(), memoryCluster(), redisCluster(), redisClusterNodes()]) {
   describe(`rooms on ${topology.name}`, () => {
     let a: TestApp;
     let b: TestApp;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { after, before, describe, it } from 'node:test';
 import { startChatApp, type TestApp } from './support/chat-app.js';
+import { RedisCluster } from './support/redis-cluster.js';
 import { RedisServer } from './support/redis-server.js';
 import {
   exactlyOnceViolations,
@@ -225,71 +226,76 @@ describe('streams: history off', () => {
   });
 });
 
-describe('streams: exactly once across a two-node cluster on Redis', () => {
-  let redis: RedisServer;
-  let nodes: TestApp[];
+for (const backplane of ['Redis', 'a Redis Cluster'] as const) {
+  describe(`streams: exactly once across a two-node cluster on ${backplane}`, () => {
+    let redis: RedisServer | undefined;
+    let cluster: RedisCluster | undefined;
+    let nodes: TestApp[];
 
-  before(async () => {
-    redis = await RedisServer.start();
-    nodes = await Promise.all(
-      ['a', 'b'].map((nodeId) =>
-        startChatApp({
-          nodeId,
-          redis: { url: redis.url },
-          history: { size: 5000, ttlMs: 60_000 },
-        }),
-      ),
-    );
-  });
-  after(async () => {
-    await Promise.all(nodes.map((node) => node.close()));
-    await redis.stop();
-  });
+    before(async () => {
+      if (backplane === 'Redis') redis = await RedisServer.start();
+      else cluster = await RedisCluster.start();
+      nodes = await Promise.all(
+        ['a', 'b'].map((nodeId) =>
+          startChatApp({
+            nodeId,
+            redis: redis ? { url: redis.url } : { cluster: cluster!.nodes },
+            history: { size: 5000, ttlMs: 60_000 },
+          }),
+        ),
+      );
+    });
+    after(async () => {
+      await Promise.all(nodes.map((node) => node.close()));
+      await redis?.stop();
+      await cluster?.stop();
+    });
 
-  it('recovers on the other node what was sent through either, exactly once and in order', async () => {
-    const [a, b] = nodes;
-    const first = await TestClient.connectAndWelcome(a.wsUrl('hop'));
-    const { epoch } = first.frames[0].data;
-    first.socket.terminate();
-    await first.closed;
-    await a.messaging.send('hop', 'via a');
-    await b.messaging.send('hop', 'via b');
-    const back = await resume(b, 'hop', 0, epoch);
-    assert.equal(back.frames[0].data.recovered, true);
-    await waitFor(() => back.framesOf('message').length === 2);
-    assert.deepEqual(
-      back.framesOf('message').map((frame) => [frame.data, frame.offset]),
-      [
-        ['via a', 1],
-        ['via b', 2],
-      ],
-    );
-    await back.close();
-  });
+    it('recovers on the other node what was sent through either, exactly once and in order', async () => {
+      const [a, b] = nodes;
+      const first = await TestClient.connectAndWelcome(a.wsUrl('hop'));
+      const { epoch } = first.frames[0].data;
+      first.socket.terminate();
+      await first.closed;
+      await a.messaging.send('hop', 'via a');
+      await b.messaging.send('hop', 'via b');
+      const back = await resume(b, 'hop', 0, epoch);
+      assert.equal(back.frames[0].data.recovered, true);
+      await waitFor(() => back.framesOf('message').length === 2);
+      assert.deepEqual(
+        back.framesOf('message').map((frame) => [frame.data, frame.offset]),
+        [
+          ['via a', 1],
+          ['via b', 2],
+        ],
+      );
+      await back.close();
+    });
 
-  it('delivers exactly once and in order while sends alternate between nodes and the client hops nodes through 15 drops', async () => {
-    const user = 'chaos-cluster';
-    const client = new RecoveringClient((attempt) => nodes[attempt % 2].wsUrl(user));
-    await client.connect();
-    await waitFor(() => client.epoch !== undefined);
-    const acked: Acknowledged = new Map();
-    const kills = new Set<number>();
-    while (kills.size < 15) kills.add(1 + Math.floor(Math.random() * 1_499));
-    let sent = 0;
-    const sender = async (id: number) => {
-      for (let seq = 0; seq < 300; seq++) {
-        const payload = { id, seq };
-        const result = await nodes[(id + seq) % 2].messaging.send(user, payload);
-        assert.equal(result.incomplete, undefined);
-        acked.set(result.offset!, payload);
-        if (kills.has(++sent)) client.kill();
-      }
-    };
-    await Promise.all([0, 1, 2, 3, 4].map(sender));
-    assert.equal(acked.size, 1500);
-    await waitFor(() => client.kills === kills.size, { what: 'every drop to have happened' });
-    await client.caughtUp(1500);
-    assert.deepEqual(exactlyOnceViolations(client, acked), []);
-    await client.stop();
+    it('delivers exactly once and in order while sends alternate between nodes and the client hops nodes through 15 drops', async () => {
+      const user = 'chaos-cluster';
+      const client = new RecoveringClient((attempt) => nodes[attempt % 2].wsUrl(user));
+      await client.connect();
+      await waitFor(() => client.epoch !== undefined);
+      const acked: Acknowledged = new Map();
+      const kills = new Set<number>();
+      while (kills.size < 15) kills.add(1 + Math.floor(Math.random() * 1_499));
+      let sent = 0;
+      const sender = async (id: number) => {
+        for (let seq = 0; seq < 300; seq++) {
+          const payload = { id, seq };
+          const result = await nodes[(id + seq) % 2].messaging.send(user, payload);
+          assert.equal(result.incomplete, undefined);
+          acked.set(result.offset!, payload);
+          if (kills.has(++sent)) client.kill();
+        }
+      };
+      await Promise.all([0, 1, 2, 3, 4].map(sender));
+      assert.equal(acked.size, 1500);
+      await waitFor(() => client.kills === kills.size, { what: 'every drop to have happened' });
+      await client.caughtUp(1500);
+      assert.deepEqual(exactlyOnceViolations(client, acked), []);
+      await client.stop();
+    });
   });
-});
+}

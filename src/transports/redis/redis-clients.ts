@@ -38,6 +38,9 @@ export class RedisClients {
   /** Probe tags (`{s:<k>}`) marked in their shard, and those whose shard could not be reached. */
   private readonly marked = new Set<string>();
   private readonly unreachableShards = new Set<string>();
+  private tags: string[] = [];
+  /** The tag of each master (by ioredis's `host:port` key), as {@link shardTags} picked them. */
+  private tagOfMaster = new Map<string, string>();
   private readonly owned: Redis[] = [];
   private connecting: Promise<void> | undefined;
   /** Set while an outage is known, so that it is logged once. */
@@ -133,6 +136,39 @@ export class RedisClients {
   }
 
   /**
+   * Whether the shard of `tag` (one of {@link shardTags}) answered the last time it was used:
+   * false from a failed command there until the next check reaches it.
+   */
+  isShardReachable(tag: string): boolean {
+    return !this.unreachableShards.has(tag);
+  }
+
+  /** Notes that a command to the shard of `tag` failed: it is avoided until it answers again. */
+  shardFailed(tag: string): void {
+    this.unreachableShards.add(tag);
+  }
+
+  /**
+   * Whether the shard that owns `slot` answered the last time it was used. A command to a master
+   * that is down fails only after ioredis's retries (about two seconds): callers skip it instead.
+   */
+  isSlotReachable(slot: number): boolean {
+    const tag = this.shardOfSlot(slot);
+    return tag === undefined || this.isShardReachable(tag);
+  }
+
+  /** Notes that a command to the shard that owns `slot` failed. */
+  slotFailed(slot: number): void {
+    const tag = this.shardOfSlot(slot);
+    if (tag !== undefined) this.shardFailed(tag);
+  }
+
+  private shardOfSlot(slot: number): string | undefined {
+    const owner = this.cluster().slots[slot]?.[0];
+    return owner === undefined ? undefined : this.tagOfMaster.get(owner);
+  }
+
+  /**
    * Calls `listener` each time a shard of the Redis Cluster is back after it could not be
    * reached, or lost its data (a restart, a failover to a replica behind its master): what was
    * published to it meanwhile is lost, and what was stored there may be. Standalone Redis reports
@@ -194,9 +230,15 @@ export class RedisClients {
    * to learn whether it was still there), and reports a shard that was unreachable or lost it.
    */
   private async checkShards(): Promise<void> {
-    const probes = this.probeTags();
+    const before = this.tags;
+    this.tags = this.findShardTags();
+    const probes = this.tags;
+    // A master that appeared or went from the slot map (back from an outage, added, removed):
+    // slots moved, and what was kept in them may be gone.
+    let recovered =
+      before.length > 0 &&
+      (before.length !== probes.length || before.some((tag, i) => tag !== probes[i]));
     const ttl = this.options.nodeTtlMs * 2;
-    let recovered = false;
     await Promise.all(
       probes.map(async (tag) => {
         const key = `${this.options.keyPrefix}${tag}:shard:${this.markerId}`;
@@ -217,8 +259,16 @@ export class RedisClients {
     }
   }
 
-  /** One hash tag per master, in a slot that master owns, from ioredis's current slot map. */
-  private probeTags(): string[] {
+  /**
+   * One hash tag (`{s:<k>}`) per master of the Redis Cluster, in a slot that master owns, as of
+   * the last shard check: the smallest such k for each, so that every process with the same slot
+   * map picks the same tags. A key or channel with one of them lives on that master.
+   */
+  shardTags(): readonly string[] {
+    return this.tags;
+  }
+
+  private findShardTags(): string[] {
     const slots = this.cluster().slots;
     const masters = new Set(slots.map((owners) => owners?.[0]).filter(Boolean));
     const tags = new Map<string, string>();
@@ -227,6 +277,7 @@ export class RedisClients {
       const owner = slots[keySlot(tag)]?.[0];
       if (owner && !tags.has(owner)) tags.set(owner, tag);
     }
+    this.tagOfMaster = tags;
     return [...tags.values()];
   }
 

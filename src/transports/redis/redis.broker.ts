@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { BrokerNode, ChatBroker } from '../broker.interface.js';
 import type { RedisClients } from './redis-clients.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
+import { keySlot } from './redis-slot.js';
 
 /**
  * @internal A broker on Redis pub/sub. Every node listens on a channel of its own plus one shared
@@ -13,7 +14,10 @@ import type { ResolvedRedisOptions } from './redis-options.js';
  * only within the shard that owns the channel's slot, where classic pub/sub would copy it to
  * every shard. That holds for the broadcast channel too: one shard sends it to every node, and
  * SPUBLISH counts the nodes it reached, which a cluster's PUBLISH (counting the subscribers of
- * one shard) does not.
+ * one shard) does not. A node's channel and the broadcast channel exist once per shard (each
+ * with a shard's hash tag) and a node listens on all of them: a sender uses one shard (picked by
+ * the channel's name, to spread the load) and another when that one is down, so a shard that is
+ * down takes only its own rooms and users out of reach, not every user of a node.
  *
  * Redis pub/sub keeps nothing: what is published while a node's subscription is down is lost
  * (Redis also drops a subscriber that falls behind its output buffer limit; ioredis reconnects
@@ -90,7 +94,7 @@ export class RedisBroker implements ChatBroker {
       subscriber.on('-subscriber', this.onSubscriberLost);
       subscriber.on('subscribersReady', this.onSubscribersReady);
     }
-    await this.listen(this.channelOf(node.nodeId), this.broadcastChannel());
+    await this.listen(...this.ownChannels(node.nodeId));
   }
 
   async detach(): Promise<void> {
@@ -108,8 +112,7 @@ export class RedisBroker implements ChatBroker {
     subscriber.off('subscribersReady', this.onSubscribersReady);
     if (subscriber.status === 'ready') {
       await this.unlisten(
-        this.channelOf(node.nodeId),
-        this.broadcastChannel(),
+        ...this.ownChannels(node.nodeId),
         ...[...this.channels.keys()].map((channel) => this.named(channel)),
       ).catch(() => undefined);
     }
@@ -150,13 +153,13 @@ export class RedisBroker implements ChatBroker {
   }
 
   async publish(nodeId: string, body: unknown): Promise<boolean> {
-    const receivers = await this.send(this.channelOf(nodeId), this.wrap(body));
+    const receivers = await this.sendToAny(this.channelOf(nodeId), this.wrap(body));
     return receivers > 0;
   }
 
   async publishAll(body: unknown): Promise<number> {
     // Every subscriber of the broadcast channel is a node; this one ignores its own message.
-    const receivers = await this.send(this.broadcastChannel(), this.wrap(body));
+    const receivers = await this.sendToAny(this.broadcastChannel(), this.wrap(body));
     return Math.max(0, receivers - 1);
   }
 
@@ -166,6 +169,36 @@ export class RedisBroker implements ChatBroker {
     return this.clients.isCluster
       ? (commands.spublish(channel, message) as Promise<number>)
       : commands.publish(channel, message);
+  }
+
+  /**
+   * Publishes to a channel that every node listens on in every shard of a cluster (once on a
+   * single Redis): through the shard its name picks, or the next one that is reachable.
+   */
+  private async sendToAny(channel: string, message: string): Promise<number> {
+    const tags = this.clients.isCluster ? this.clients.shardTags() : [];
+    if (tags.length === 0) return this.send(channel, message);
+    const first = keySlot(channel) % tags.length;
+    let failure: unknown;
+    for (let i = 0; i < tags.length; i++) {
+      const tag = tags[(first + i) % tags.length];
+      if (!this.clients.isShardReachable(tag) && i < tags.length - 1) continue;
+      try {
+        return await this.send(`${channel}:${tag}`, message);
+      } catch (err) {
+        this.clients.shardFailed(tag);
+        failure = err;
+      }
+    }
+    throw failure;
+  }
+
+  /** This node's channel and the broadcast channel: on a cluster, one of each per shard. */
+  private ownChannels(nodeId: string): string[] {
+    const channels = [this.channelOf(nodeId), this.broadcastChannel()];
+    if (!this.clients.isCluster) return channels;
+    const tags = this.clients.shardTags();
+    return channels.flatMap((channel) => tags.map((tag) => `${channel}:${tag}`));
   }
 
   private async listen(...channels: string[]): Promise<void> {

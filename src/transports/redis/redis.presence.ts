@@ -186,12 +186,16 @@ export class RedisPresence implements PresenceStore {
     const unreachable = new Set<string>();
     let failure: unknown;
     await Promise.all(
-      [...bySlot.values()].map(async (same) => {
+      [...bySlot].map(async ([slot, same]) => {
         try {
+          if (!this.clients.isSlotReachable(slot)) {
+            throw new Error('RedisTransport: the shard of these users is unreachable');
+          }
           const keys = same.map((user) => this.userKey(user));
           const nodes = await locateSharded.run(commands, keys, args);
           same.forEach((user, i) => located.set(user, nodes[i] ?? []));
         } catch (err) {
+          this.clients.slotFailed(slot);
           failure = err;
           for (const user of same) unreachable.add(user);
         }
