@@ -13,6 +13,7 @@ import { Results } from './report/results.js';
 import { judgeTargets } from './report/targets.js';
 import { loadBaseline, type Baseline } from './scenarios/baseline.js';
 import { CLUSTER_HISTORY_TABLE, clusterHistoryScenario } from './scenarios/cluster-history.js';
+import { CLUSTER_SHARDED_TABLE, clusterShardedScenario } from './scenarios/cluster-sharded.js';
 import { CLUSTER_TABLE, clusterScenario } from './scenarios/cluster.js';
 import { COALESCING_TABLE, coalescingScenario } from './scenarios/coalescing.js';
 import { FAN_OUT_TABLE } from './scenarios/fan-out.js';
@@ -40,6 +41,7 @@ const SCENARIOS: [ScenarioName, Scenario, SystemId[]][] = [
   ['recovery-storm', recoveryStormScenario, ['ours', 'sio']],
   ['cluster', clusterScenario, ['ours', 'sio']],
   ['cluster-history', clusterHistoryScenario, ['ours', 'sio']],
+  ['cluster-sharded', clusterShardedScenario, ['ours', 'sio']],
 ];
 
 /**
@@ -77,6 +79,7 @@ async function main(): Promise<number> {
     RECOVERY_TABLE,
     CLUSTER_TABLE,
     CLUSTER_HISTORY_TABLE,
+    CLUSTER_SHARDED_TABLE,
     OTHER_LOAD_TABLE,
   );
   let failures = 0;

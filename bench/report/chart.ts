@@ -1,5 +1,6 @@
 import type { Plan } from '../plan.js';
 import { CLUSTER_HISTORY_TABLE } from '../scenarios/cluster-history.js';
+import { CLUSTER_SHARDED_TABLE } from '../scenarios/cluster-sharded.js';
 import { CLUSTER_ROWS, CLUSTER_TABLE } from '../scenarios/cluster.js';
 import { MEMORY_ROWS, CONNECTIONS_TABLE } from '../scenarios/idle-connections.js';
 import { stormRows, STORM_TABLE } from '../scenarios/storm.js';
@@ -27,6 +28,12 @@ export function renderChart(results: Results, plan: Plan): string {
       CLUSTER_HISTORY_TABLE,
       CLUSTER_ROWS.throughput.id,
       'cluster, pushes kept for reconnects (socket.io: streams adapter)',
+    ),
+    group(
+      results,
+      CLUSTER_SHARDED_TABLE,
+      CLUSTER_ROWS.throughput.id,
+      'cluster on a 3-master Redis Cluster (socket.io: sharded adapter)',
     ),
   );
   return renderBarChart([

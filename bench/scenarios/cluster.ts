@@ -1,4 +1,5 @@
 import { processCpuMicros } from '../processes/proc.js';
+import { startRedisCluster } from '../processes/redis-cluster.js';
 import { startRedisServer } from '../processes/redis-server.js';
 import type { RowSpec, TableSpec } from '../report/results.js';
 import type { ServerConfig } from '../servers/server-config.js';
@@ -27,8 +28,34 @@ export const CLUSTER_ROWS = {
   p99: { id: 'p99', label: 'p99 latency', unit: 'ms' },
   cpuA: { id: 'cpu-a', label: 'CPU per message, node A (sender)', unit: 'micros' },
   cpuB: { id: 'cpu-b', label: 'CPU per message, node B (holds the users)', unit: 'micros' },
-  cpuRedis: { id: 'cpu-redis', label: 'CPU per message, redis-server', unit: 'micros' },
+  cpuRedis: {
+    id: 'cpu-redis',
+    label: 'CPU per message, redis-server (summed over the masters of a cluster)',
+    unit: 'micros',
+  },
 } satisfies Record<string, RowSpec>;
+
+/** Which Redis a storm runs on: one `redis-server`, or a three-master Redis Cluster. */
+export type StormBackplane = 'standalone' | 'cluster';
+
+/** The Redis of one storm: how the nodes join it, and the processes whose CPU it costs. */
+interface StormRedis {
+  config: { url: string } | { cluster: Array<{ host: string; port: number }> };
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+async function startStormRedis(backplane: StormBackplane): Promise<StormRedis> {
+  if (backplane === 'cluster') {
+    const cluster = await startRedisCluster();
+    return { config: { cluster: cluster.nodes }, pids: cluster.pids, stop: () => cluster.stop() };
+  }
+  const redis = await startRedisServer();
+  return { config: { url: redis.url }, pids: [redis.pid], stop: () => redis.stop() };
+}
+
+const redisCpuMicros = (redis: StormRedis): number =>
+  redis.pids.reduce((sum, pid) => sum + processCpuMicros(pid), 0);
 
 /** Attempts to get one message from A to a user on B before the nodes count as not linked. */
 const PROBE_ATTEMPTS = 5;
@@ -49,7 +76,8 @@ export function clusterScenario(ctx: BenchContext, system: SystemSpec): Promise<
  * Storm through a two-node cluster, recorded in `table` (which has the rows of
  * {@link CLUSTER_ROWS}); `configure` adapts each node's configuration to the table's set-up. A
  * build of our module without the Redis transport runs two unconnected nodes: then the probe
- * never arrives, and the table says so instead of a number.
+ * never arrives, and the table says so instead of a number. The results go in the column
+ * `column` (the system's own by default).
  */
 export async function clusterStorm(
   ctx: BenchContext,
@@ -57,9 +85,13 @@ export async function clusterStorm(
   table: TableSpec,
   scenario: string,
   configure: (config: ServerConfig) => ServerConfig,
+  {
+    backplane = 'standalone',
+    column = system.id,
+  }: { backplane?: StormBackplane; column?: string } = {},
 ): Promise<void> {
   const { cluster, stallMs } = ctx.plan;
-  const redis = await startRedisServer();
+  const redis = await startStormRedis(backplane);
   const nodes: ServerProcess[] = [];
   let load: LoadPool | undefined;
   try {
@@ -71,9 +103,9 @@ export async function clusterStorm(
           const config = configure({
             heartbeat: QUIET_HEARTBEAT,
             auth: 'query',
-            redis: { url: redis.url, nodeId },
+            redis: { ...redis.config, nodeId },
           });
-          return startNode(ctx, system, table, config, `${scenario}-${nodeId}`);
+          return startNode(ctx, system, table, column, config, `${scenario}-${nodeId}`);
         }),
       ),
       LoadPool.start(ctx.plan.workers),
@@ -91,6 +123,7 @@ export async function clusterStorm(
         ctx,
         system,
         table,
+        column,
         'no cross-node delivery',
         `a send on node A never reached a user on node B${isOurModule(system) ? '; this build of the module ignores the `redis` option, i.e. it has no Redis transport yet' : ''}`,
       );
@@ -105,39 +138,29 @@ export async function clusterStorm(
     const [beforeA, beforeB, beforeRedis] = [
       await a.control.stats(),
       await b.control.stats(),
-      processCpuMicros(redis.pid),
+      redisCpuMicros(redis),
     ];
     const run = await runStorm(load, a.control, { ...spec, total: cluster.messages }, stallMs);
     const [afterA, afterB, afterRedis] = [
       await a.control.stats(),
       await b.control.stats(),
-      processCpuMicros(redis.pid),
+      redisCpuMicros(redis),
     ];
     const perMessage = (micros: number): number => micros / run.measurement.received;
     const { results } = ctx;
-    results.add(table, CLUSTER_ROWS.throughput, system.id, run.throughput);
-    results.add(table, CLUSTER_ROWS.p50, system.id, run.p50Ms);
-    results.add(table, CLUSTER_ROWS.p99, system.id, run.p99Ms);
-    results.add(
-      table,
-      CLUSTER_ROWS.cpuA,
-      system.id,
-      perMessage(afterA.cpuMicros - beforeA.cpuMicros),
-    );
-    results.add(
-      table,
-      CLUSTER_ROWS.cpuB,
-      system.id,
-      perMessage(afterB.cpuMicros - beforeB.cpuMicros),
-    );
-    results.add(table, CLUSTER_ROWS.cpuRedis, system.id, perMessage(afterRedis - beforeRedis));
+    results.add(table, CLUSTER_ROWS.throughput, column, run.throughput);
+    results.add(table, CLUSTER_ROWS.p50, column, run.p50Ms);
+    results.add(table, CLUSTER_ROWS.p99, column, run.p99Ms);
+    results.add(table, CLUSTER_ROWS.cpuA, column, perMessage(afterA.cpuMicros - beforeA.cpuMicros));
+    results.add(table, CLUSTER_ROWS.cpuB, column, perMessage(afterB.cpuMicros - beforeB.cpuMicros));
+    results.add(table, CLUSTER_ROWS.cpuRedis, column, perMessage(afterRedis - beforeRedis));
     if (run.lost > 0) {
       results.note(
-        `Run ${ctx.run}, ${system.label}, ${scenario}: ${run.lost} of ${run.measurement.expected} messages never arrived.`,
+        `Run ${ctx.run}, ${system.label} (${column}), ${scenario}: ${run.lost} of ${run.measurement.expected} messages never arrived.`,
       );
     }
     ctx.log(
-      `  ${system.label} ${scenario}: ${Math.round(run.throughput)} msg/s, p99 ${run.p99Ms.toFixed(1)} ms`,
+      `  ${system.label} ${scenario} (${backplane}): ${Math.round(run.throughput)} msg/s, p99 ${run.p99Ms.toFixed(1)} ms`,
     );
   } finally {
     await load?.stop();
@@ -151,13 +174,15 @@ async function startNode(
   ctx: BenchContext,
   system: SystemSpec,
   table: TableSpec,
+  column: string,
   config: ServerConfig,
   scenario: string,
 ): Promise<ServerProcess | undefined> {
   try {
     return await startServer(system, config, profileName(ctx, system, scenario));
   } catch (err) {
-    unsupported(ctx, system, table, 'a node did not start', errorLine((err as Error).message));
+    const reason = errorLine((err as Error).message);
+    unsupported(ctx, system, table, column, 'a node did not start', reason);
     return undefined;
   }
 }
@@ -184,11 +209,12 @@ function unsupported(
   ctx: BenchContext,
   system: SystemSpec,
   table: TableSpec,
+  column: string,
   reason: string,
   details: string,
 ): void {
   for (const row of Object.values(CLUSTER_ROWS)) {
-    ctx.results.remark(table, row, system.id, `not measured: ${reason}`);
+    ctx.results.remark(table, row, column, `not measured: ${reason}`);
   }
   ctx.results.note(`${table.title}, ${system.label}, not measured: ${details}.`);
   ctx.log(`  ${system.label} ${table.id}: NOT MEASURED: ${details}`);

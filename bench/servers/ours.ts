@@ -40,7 +40,10 @@ function chatOptions(config: ServerConfig): ChatModuleOptions {
     // Absent means the module's default (history on), so that every other scenario measures
     // what an application gets without configuring it.
     ...(config.history !== undefined && { history: config.history }),
-    ...(config.redis && { redis: { url: config.redis.url }, nodeId: config.redis.nodeId }),
+    ...(config.redis && {
+      redis: config.redis.cluster ? { cluster: config.redis.cluster } : { url: config.redis.url },
+      nodeId: config.redis.nodeId,
+    }),
   };
   return options;
 }

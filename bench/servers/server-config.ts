@@ -26,7 +26,14 @@ export interface ServerConfig {
    * `@socket.io/redis-streams-adapter` (one Redis stream, the one that can recover a session on
    * another node).
    */
-  redis?: { url: string; nodeId: string; socketIoAdapter?: 'redis' | 'redis-streams' };
+  redis?: {
+    /** A single Redis; or `cluster`, the seed nodes of a Redis Cluster. */
+    url?: string;
+    cluster?: Array<{ host: string; port: number }>;
+    nodeId: string;
+    /** On a Redis Cluster socket.io uses `createShardedAdapter` (SSUBSCRIBE / SPUBLISH). */
+    socketIoAdapter?: 'redis' | 'redis-streams';
+  };
 }
 
 /** The one IPC message a server sends, once it accepts WebSocket and control connections. */
