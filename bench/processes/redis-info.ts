@@ -6,6 +6,8 @@ export interface RedisCounters {
   cpuMicros: number;
   /** Calls of PUBLISH and SPUBLISH so far (INFO COMMANDSTATS). */
   publishes: number;
+  /** Calls of every command but INFO so far. */
+  commands: number;
 }
 
 /**
@@ -25,10 +27,15 @@ export class RedisInfo {
     const stats = fields(await this.client.info('commandstats'));
     const calls = (command: string): number =>
       Number(/(?:^|,)calls=(\d+)/.exec(stats.get(`cmdstat_${command}`) ?? '')?.[1] ?? 0);
+    let commands = 0;
+    for (const name of stats.keys()) {
+      if (name !== 'cmdstat_info') commands += calls(name.slice('cmdstat_'.length));
+    }
     return {
       cpuMicros:
         (Number(cpu.get('used_cpu_user') ?? 0) + Number(cpu.get('used_cpu_sys') ?? 0)) * 1e6,
       publishes: calls('publish') + calls('spublish'),
+      commands,
     };
   }
 

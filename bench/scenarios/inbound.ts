@@ -39,13 +39,20 @@ export const INBOUND_VARIANTS = [
 ] as const;
 export type InboundVariant = (typeof INBOUND_VARIANTS)[number];
 
-export function inboundRows(variant: InboundVariant): Record<'rate' | 'cpu', RowSpec> {
+export function inboundRows(variant: InboundVariant): Record<'rate' | 'cpu' | 'load', RowSpec> {
   return {
     rate: { id: `${variant.id}.rate`, label: `${variant.label}: frames/s`, unit: 'rate' },
     cpu: {
       id: `${variant.id}.cpu`,
       label: `${variant.label}: server CPU per frame`,
       unit: 'micros',
+    },
+    // The clients' cost of sending: it says whether the load generator could be the limit.
+    load: {
+      id: `${variant.id}.load`,
+      label: `${variant.label}: load-generator CPU per frame sent (all workers)`,
+      unit: 'micros',
+      better: 'neither',
     },
   };
 }
@@ -75,6 +82,7 @@ export async function inboundScenario(ctx: BenchContext, system: SystemSpec): Pr
       const rows = inboundRows(variant);
       ctx.results.add(INBOUND_TABLE, rows.rate, system.id, run.rate);
       ctx.results.add(INBOUND_TABLE, rows.cpu, system.id, run.cpuPerFrame);
+      ctx.results.add(INBOUND_TABLE, rows.load, system.id, run.loadCpuPerFrame);
       ctx.log(
         `  ${system.label} inbound ${variant.id}: ${Math.round(run.rate)} frames/s, ${run.cpuPerFrame.toFixed(2)} µs CPU per frame`,
       );
@@ -95,10 +103,10 @@ async function flood(
   variant: InboundVariant,
   perClient: number,
   phase: string,
-): Promise<{ rate: number; cpuPerFrame: number; missing: number }> {
+): Promise<{ rate: number; cpuPerFrame: number; loadCpuPerFrame: number; missing: number }> {
   const before = await server.control.stats();
   const startNs = nowNs();
-  const { sent } = await load.sendFrames({
+  const { sent, cpuMicros: loadCpuMicros } = await load.sendFrames({
     event: variant.event,
     data: BENCH_CHAT_DATA,
     perClient,
@@ -112,6 +120,7 @@ async function flood(
   return {
     rate: handled / seconds,
     cpuPerFrame: (after.cpuMicros - before.cpuMicros) / Math.max(1, handled),
+    loadCpuPerFrame: loadCpuMicros / sent,
     missing: sent - handled,
   };
 }

@@ -27,7 +27,7 @@ export const ROOMS_CLUSTER_TABLE: TableSpec = {
   id: 'rooms-cluster',
   title: 'Rooms across two nodes and Redis',
   method:
-    'The same room messages, with the members split half and half over two server processes that share a redis-server the harness starts; every message is sent on node A. Ours: `ChatModule.forRoot({ redis: { url }, nodeId, history: false })` (a room channel per room, subscribed by the nodes that hold members); socket.io: `@socket.io/redis-adapter` with ioredis. Neither keeps the messages, as socket.io’s classic adapter keeps nothing. Redis CPU per message is the difference of INFO CPU (`used_cpu_user` + `used_cpu_sys`) over the series; PUBLISH per message counts PUBLISH and SPUBLISH calls (INFO COMMANDSTATS).',
+    'The same room messages, with the members split half and half over two server processes that share a redis-server the harness starts; every message is sent on node A. Ours: `ChatModule.forRoot({ redis: { url }, nodeId, history: false })` (a room channel per room, subscribed by the nodes that hold members); socket.io: `@socket.io/redis-adapter` with ioredis. Neither keeps the messages, as socket.io’s classic adapter keeps nothing. Redis CPU per message is the difference of INFO CPU (`used_cpu_user` + `used_cpu_sys`) over the series; PUBLISH per message counts PUBLISH and SPUBLISH calls, commands per message all calls but INFO (INFO COMMANDSTATS), over the series.',
   columns: COLUMNS,
   ratios: [['ours', 'sio']],
 };
@@ -47,7 +47,7 @@ export function roomRows(size: number): Record<'p50' | 'p99' | 'cpu', RowSpec> {
 
 export function roomClusterRows(
   size: number,
-): Record<'p50' | 'p99' | 'cpuA' | 'cpuB' | 'cpuRedis' | 'publishes', RowSpec> {
+): Record<'p50' | 'p99' | 'cpuA' | 'cpuB' | 'cpuRedis' | 'publishes' | 'commands', RowSpec> {
   const room = sizeLabel(size);
   const { p50, p99 } = roomRows(size);
   return {
@@ -63,6 +63,11 @@ export function roomClusterRows(
     publishes: {
       id: `${size}.publishes`,
       label: `${room}: PUBLISH per message`,
+      unit: 'count',
+    },
+    commands: {
+      id: `${size}.commands`,
+      label: `${room}: Redis commands per message (all but INFO)`,
       unit: 'count',
     },
   };
@@ -164,6 +169,7 @@ async function twoNodes(ctx: BenchContext, system: SystemSpec): Promise<void> {
       ctx.results.add(table, rows.cpuB, system.id, series.cpuMicros[1] / 1000);
       ctx.results.add(table, rows.cpuRedis, system.id, series.redis!.cpuMicros);
       ctx.results.add(table, rows.publishes, system.id, series.redis!.publishes);
+      ctx.results.add(table, rows.commands, system.id, series.redis!.commands);
       report(ctx, system, 'rooms-cluster', size, series);
     }
   } finally {
@@ -228,6 +234,7 @@ async function roomSeries(
     redis: after.redis && {
       cpuMicros: (after.redis.cpuMicros - before!.redis!.cpuMicros) / messages,
       publishes: (after.redis.publishes - before!.redis!.publishes) / messages,
+      commands: (after.redis.commands - before!.redis!.commands) / messages,
     },
     missing,
   };
@@ -241,7 +248,7 @@ function report(
   series: RoomSeries,
 ): void {
   ctx.log(
-    `  ${system.label} ${scenario} ${size}: median ${series.p50Ms.toFixed(1)} ms, p99 ${series.p99Ms.toFixed(1)} ms, CPU ${series.cpuMicros.map((c) => (c / 1000).toFixed(2)).join(' / ')} ms${series.redis ? `, redis ${series.redis.cpuMicros.toFixed(0)} µs, ${series.redis.publishes} publish` : ''} per message`,
+    `  ${system.label} ${scenario} ${size}: median ${series.p50Ms.toFixed(1)} ms, p99 ${series.p99Ms.toFixed(1)} ms, CPU ${series.cpuMicros.map((c) => (c / 1000).toFixed(2)).join(' / ')} ms${series.redis ? `, redis ${series.redis.cpuMicros.toFixed(0)} µs, ${series.redis.publishes} publish, ${series.redis.commands} commands` : ''} per message`,
   );
   if (series.missing > 0) {
     ctx.results.note(
