@@ -6,13 +6,22 @@ import type {
   HistoryStore,
   StreamPosition,
 } from '../src/transports/history-store.interface.js';
-import { memoryBackplane, redisBackplane, type Backplane } from './support/backplanes.js';
+import {
+  memoryBackplane,
+  redisBackplane,
+  redisClusterBackplane,
+  type Backplane,
+} from './support/backplanes.js';
 import { waitFor } from './support/wait.js';
 
 const LIMITS: HistoryLimits = { size: 50, ttlMs: 60_000 };
 
 // Every guarantee in the TSDoc of HistoryStore, checked against each implementation.
-for (const backplane of [memoryBackplane(), redisBackplane()] as Backplane[]) {
+for (const backplane of [
+  memoryBackplane(),
+  redisBackplane(),
+  redisClusterBackplane(),
+] as Backplane[]) {
   describe(`history store contract: ${backplane.name}`, () => {
     let transports: ChatTransport[];
     let history: HistoryStore;
