@@ -123,5 +123,5 @@ export const QUICK_PLAN: Plan = {
   cluster: { users: 100, messages: 4000, warmupMessages: 400, perUserPerTurn: 20 },
   recovery: { clients: 200, missedPerClient: 50, warmupMissedPerClient: 0 },
   rooms: { sizes: [100, 400], messages: 3, warmupMessages: 1 },
-  inbound: { clients: 100, framesPerClient: 100, perTurn: 50, warmupFramesPerClient: 10 },
+  inbound: { clients: 100, framesPerClient: 50, perTurn: 50, warmupFramesPerClient: 10 },
 };
