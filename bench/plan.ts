@@ -105,7 +105,7 @@ export const FULL_PLAN: Plan = {
   },
   cluster: { users: 1000, messages: 60_000, warmupMessages: 6_000, perUserPerTurn: 20 },
   recovery: { clients: 2000, missedPerClient: 50, warmupMissedPerClient: 5 },
-  rooms: { sizes: [1000, 10_000], messages: 20, warmupMessages: 3 },
+  rooms: { sizes: [1000, 10_000], messages: 12, warmupMessages: 3 },
   inbound: { clients: 1000, framesPerClient: 100, perTurn: 50, warmupFramesPerClient: 20 },
 };
 
@@ -123,5 +123,5 @@ export const QUICK_PLAN: Plan = {
   cluster: { users: 100, messages: 4000, warmupMessages: 400, perUserPerTurn: 20 },
   recovery: { clients: 200, missedPerClient: 50, warmupMissedPerClient: 0 },
   rooms: { sizes: [100, 400], messages: 3, warmupMessages: 1 },
-  inbound: { clients: 100, framesPerClient: 100, perTurn: 50, warmupFramesPerClient: 10 },
+  inbound: { clients: 100, framesPerClient: 50, perTurn: 50, warmupFramesPerClient: 10 },
 };
