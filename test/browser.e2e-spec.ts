@@ -249,6 +249,14 @@ describe('browser chat page (Chromium)', () => {
 
   it('two users talk in a room, see its members come and go, and leave it', async () => {
     const errorsBefore = browser.errors.length;
+    // A name the server refuses: the form says why, and nobody is signed in.
+    const refused = await browser.open('refused sign-in', DESKTOP);
+    await refused.goto(demo.origin);
+    await refused.fill('#user-name', 'tab\there');
+    await refused.click('#sign-in button[type=submit]');
+    await refused.locator('#sign-in-error', { hasText: 'invalid user id' }).waitFor();
+    assert.equal(await refused.isVisible('#chat'), false);
+    await refused.close();
     const erin = await signIn('erin', 'erin');
     let frank = await signIn('frank', 'frank');
     await joinRoom(erin, 'team');
@@ -297,7 +305,17 @@ describe('browser chat page (Chromium)', () => {
     await say(erin, 'Anyone?');
     await receipt(erin, 'Anyone?', 'sent', '✓ sent · nobody else is online').waitFor();
     assert.equal(await message(frank, 'incoming', 'Anyone?').count(), 0);
-    assert.deepEqual(browser.errors.slice(errorsBefore), []);
+    // Chromium itself reports the refused login (HTTP 400); nothing else is logged.
+    const errors = browser.errors.slice(errorsBefore);
+    const [refusals, others] = [
+      errors.filter(({ page }) => page === 'refused sign-in'),
+      errors.filter(({ page }) => page !== 'refused sign-in'),
+    ];
+    assert.ok(
+      refusals.every(({ text }) => /status of 400/.test(text)),
+      JSON.stringify(refusals),
+    );
+    assert.deepEqual(others, []);
   });
 
   it('a reload within the history window keeps the conversations, and what came meanwhile', async () => {

@@ -66,6 +66,10 @@ const resumed = savedSession();
 if (resumed) void signIn(resumed.user, resumed);
 
 async function signIn(user: string, saved: SavedSession = { user }): Promise<void> {
+  const submit = ui.signIn.querySelector('button')!;
+  // One sign-in at a time: a second click must not start a second chat.
+  if (submit.disabled) return;
+  submit.disabled = true;
   ui.signInError.textContent = '';
   let token: string;
   try {
@@ -73,6 +77,7 @@ async function signIn(user: string, saved: SavedSession = { user }): Promise<voi
   } catch (err) {
     ui.signInError.textContent = messageOf(err);
     ui.signIn.hidden = false;
+    submit.disabled = false;
     return;
   }
   ui.signIn.hidden = true;
