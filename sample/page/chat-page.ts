@@ -3,7 +3,7 @@ import { readChat, readPresence } from './chat-events.js';
 import { Conversations, LOBBY, type Target } from './conversations.js';
 import { fetchMembers, fetchRooms, joinRoom, leaveRoom, login } from './demo-api.js';
 import { byId, messageOf } from './dom.js';
-import type { Receipt } from './message-list.js';
+import type { Receipt, ReceiptNote } from './message-list.js';
 import { saveSession, savedSession, type PendingSend, type SavedSession } from './saved-session.js';
 
 // The chat page: sign in, see who is online, talk to people and in rooms.
@@ -16,6 +16,9 @@ const REPLACED = 4000;
  * window (two minutes), so that a retry with the same id is never sent twice.
  */
 const SEND_TIMEOUT_MS = 60_000;
+
+/** Receipts kept across reloads: those of the latest messages, as many as a stream holds. */
+const KEPT_RECEIPTS = 100;
 
 /** What the `chat` handler answers: the send's result (README, "The demo application"). */
 interface SendResult {
@@ -63,6 +66,10 @@ const resumed = savedSession();
 if (resumed) void signIn(resumed.user, resumed);
 
 async function signIn(user: string, saved: SavedSession = { user }): Promise<void> {
+  const submit = ui.signIn.querySelector('button')!;
+  // One sign-in at a time: a second click must not start a second chat.
+  if (submit.disabled) return;
+  submit.disabled = true;
   ui.signInError.textContent = '';
   let token: string;
   try {
@@ -70,17 +77,20 @@ async function signIn(user: string, saved: SavedSession = { user }): Promise<voi
   } catch (err) {
     ui.signInError.textContent = messageOf(err);
     ui.signIn.hidden = false;
+    submit.disabled = false;
     return;
   }
   ui.signIn.hidden = true;
   ui.chat.hidden = false;
   // Reopened once the rooms are known, after the first welcome.
   const reopen = saved.selected;
+  const receipts = new Map(Object.entries(saved.receipts ?? {}));
   const conversations = new Conversations(
     user,
     ui.conversations,
     saved.seenAt ?? 0,
     fetchMembers,
+    receipts,
     (target) => {
       saved.selected = target;
       saveSession(saved);
@@ -93,7 +103,7 @@ async function signIn(user: string, saved: SavedSession = { user }): Promise<voi
     saved.seenAt = Date.now();
     saveSession(saved);
   });
-  const page: Page = { user, saved, conversations, reopen };
+  const page: Page = { user, saved, conversations, receipts, reopen };
   wire(page);
   ui.reconnect.onclick = () => connect(page);
   connect(page, token);
@@ -103,6 +113,8 @@ interface Page {
   user: string;
   saved: SavedSession;
   conversations: Conversations;
+  /** What became of the user's messages, by request id (the conversations' lists fill it). */
+  receipts: Map<string, ReceiptNote>;
   /** The conversation that was on screen before a reload. */
   reopen?: Target;
 }
@@ -119,7 +131,8 @@ async function enter(user: string): Promise<string> {
 }
 
 /** The forms of the chat view. */
-function wire({ user, saved, conversations }: Page): void {
+function wire(page: Page): void {
+  const { user, saved, conversations } = page;
   ui.composer.addEventListener('submit', (event) => {
     event.preventDefault();
     const text = ui.conversations.text.value;
@@ -129,7 +142,7 @@ function wire({ user, saved, conversations }: Page): void {
     saveSession(saved);
     const list = conversations.list(pending.target);
     list.sending(pending.id, text, client?.state === 'connected' ? 'sending' : 'queued');
-    if (client) track(client, pending, { saved, conversations });
+    if (client) track(client, pending, page);
     ui.conversations.text.value = '';
     ui.conversations.text.focus();
   });
@@ -271,14 +284,15 @@ function roomsOf(rooms: Record<string, unknown> | undefined, user: string): Prom
 function track(
   on: ChatClient,
   pending: PendingSend,
-  { saved, conversations }: Pick<Page, 'saved' | 'conversations'>,
+  { saved, conversations, receipts }: Page,
 ): void {
   const { id, target, text } = pending;
   const body = target.kind === 'room' ? { room: target.name, text } : { to: target.name, text };
   const list = conversations.list(target);
-  const settle = (receipt: Receipt, detail?: string) => {
+  const settle = (receipt: Receipt, detail = '') => {
     list.mark(id, receipt, detail);
     saved.pending = saved.pending?.filter((entry) => entry.id !== id);
+    saved.receipts = Object.fromEntries([...receipts].slice(-KEPT_RECEIPTS));
     saveSession(saved);
   };
   on.request<SendResult>('chat', body, { id, timeoutMs: SEND_TIMEOUT_MS }).then(

@@ -1,7 +1,7 @@
 import type { ChatEvent, PresenceEvent } from './chat-events.js';
 import type { Member } from './demo-api.js';
 import { element, messageOf } from './dom.js';
-import { MessageList } from './message-list.js';
+import { MessageList, type ReceiptNote } from './message-list.js';
 import { RoomRoster } from './room-roster.js';
 
 /** Who a conversation is with: a user (direct messages) or a room. */
@@ -45,6 +45,7 @@ export class Conversations {
   /**
    * @param seenAt messages older than this were on screen before a reload: not unread
    * @param loadMembers the members of a room, from the server
+   * @param receipts what became of the user's messages, by request id
    * @param selectedChanged called when another conversation comes on screen
    */
   constructor(
@@ -52,6 +53,7 @@ export class Conversations {
     private readonly ui: ConversationsUi,
     private readonly seenAt: number,
     private readonly loadMembers: (room: string) => Promise<Member[]>,
+    private readonly receipts: Map<string, ReceiptNote>,
     private readonly selectedChanged: (target: Target) => void,
   ) {
     this.selected = this.conversation({ kind: 'room', name: LOBBY });
@@ -182,7 +184,7 @@ export class Conversations {
     const key = `${target.kind}:${target.name}`;
     let conversation = this.conversations.get(key);
     if (!conversation) {
-      const list = new MessageList(() => {
+      const list = new MessageList(this.receipts, () => {
         if (this.selected === conversation) {
           this.ui.messages.scrollTop = this.ui.messages.scrollHeight;
         }

@@ -16,6 +16,9 @@ const RECEIPTS: Record<Receipt, { mark: string; title: string }> = {
   failed: { mark: '✕', title: 'The server refused it' },
 };
 
+/** A receipt with what it says more (who is offline, why it was refused). */
+export type ReceiptNote = [Receipt, string];
+
 interface Outgoing {
   time: HTMLElement;
   receipt: HTMLElement;
@@ -31,11 +34,16 @@ interface Outgoing {
 export class MessageList {
   readonly element = element('ol', 'message-list');
   private readonly outgoing = new Map<string, Outgoing>();
-  /** Answers to requests whose message is not shown yet (re-sent after a reload). */
-  private readonly early = new Map<string, [Receipt, string]>();
 
-  /** @param added called with every new entry, to keep it in view */
-  constructor(private readonly added: (item: HTMLElement) => void) {}
+  /**
+   * @param receipts what became of the user's messages by id, shared by the conversations and
+   *   kept across reloads: a message shown again from the stream gets its receipt back
+   * @param added called with every new entry, to keep it in view
+   */
+  constructor(
+    private readonly receipts: Map<string, ReceiptNote>,
+    private readonly added: (item: HTMLElement) => void,
+  ) {}
 
   incoming({ from, text, ts }: ChatEvent, room: boolean): void {
     const item = this.add('message incoming', text);
@@ -53,11 +61,8 @@ export class MessageList {
       return;
     }
     const entry = this.write(id, text, 'sent', ts);
-    const answer = id === undefined ? undefined : this.early.get(id);
-    if (answer) {
-      this.early.delete(id!);
-      this.set(entry, ...answer);
-    }
+    const known = id === undefined ? undefined : this.receipts.get(id);
+    if (known) this.set(entry, ...known);
   }
 
   /** A message the user just wrote in this tab. */
@@ -67,9 +72,9 @@ export class MessageList {
 
   /** What became of message `id`; `detail` says more (who is offline, why it was refused). */
   mark(id: string, state: Receipt, detail = ''): void {
+    this.receipts.set(id, [state, detail]);
     const entry = this.outgoing.get(id);
     if (entry) this.set(entry, state, detail);
-    else this.early.set(id, [state, detail]);
   }
 
   /** The connection is gone: what was on its way waits for the next one. */

@@ -1,5 +1,6 @@
 import type { StreamPosition } from 'nest-chat-gateway/client';
 import type { Target } from './conversations.js';
+import type { ReceiptNote } from './message-list.js';
 
 // What the page keeps in sessionStorage, so that a reload (within the server's history window)
 // comes back signed in with the whole conversation: the user, and the positions in the user's
@@ -26,6 +27,8 @@ export interface SavedSession {
   /** The conversation on screen. */
   selected?: Target;
   pending?: PendingSend[];
+  /** What became of the latest messages of this user, by request id. */
+  receipts?: Record<string, ReceiptNote>;
   /** When the page was last left: what came before it was seen. */
   seenAt?: number;
 }
