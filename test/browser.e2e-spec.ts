@@ -268,10 +268,13 @@ describe('browser chat page (Chromium)', () => {
       what: "frank's #team to list both",
     });
 
+    // Erin's member list has frank before he says anything: his join was announced to the room.
+    await waitFor(async () => (await members(erin)).join() === 'erin online,frank online', {
+      what: "erin's #team to list frank",
+    });
+
     await say(frank, 'Hello team');
     await message(erin, 'incoming', 'Hello team').locator('.meta', { hasText: 'frank' }).waitFor();
-    // Frank spoke, so erin's member list has him although joins are not announced.
-    await waitFor(async () => (await members(erin)).join() === 'erin online,frank online');
     await receipt(frank, 'Hello team', 'delivered', '✓✓ delivered').waitFor();
     await say(erin, 'Welcome, frank');
     await message(frank, 'incoming', 'Welcome, frank').waitFor();

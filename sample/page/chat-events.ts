@@ -6,10 +6,14 @@ import type { ChatEventData } from '../chat-event.js';
 /** `chat`: a message to a user (`to`) or a room (`room`). */
 export type ChatEvent = ChatEventData;
 
-/** `presence`, for a room: a member came online or went offline. */
+/**
+ * `presence`, for a room: a member came online or went offline, or (with `member`) a user joined
+ * or left the room.
+ */
 export interface PresenceEvent {
   user: string;
   online: boolean;
+  member?: boolean;
 }
 
 export function readChat(value: unknown): ChatEvent | undefined {
@@ -23,7 +27,8 @@ export function readChat(value: unknown): ChatEvent | undefined {
 
 export function readPresence(value: unknown): PresenceEvent | undefined {
   const presence = value as Partial<PresenceEvent> | null;
-  return typeof presence?.user === 'string' && typeof presence.online === 'boolean'
+  const member = presence?.member === undefined || typeof presence.member === 'boolean';
+  return typeof presence?.user === 'string' && typeof presence.online === 'boolean' && member
     ? (presence as PresenceEvent)
     : undefined;
 }

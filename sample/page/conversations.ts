@@ -139,7 +139,6 @@ export class Conversations {
     if (room !== undefined) {
       const conversation = this.conversation({ kind: 'room', name: room });
       if (chat.from === this.me) return conversation.list.own(chat);
-      this.rosters.get(room)?.spoke(chat.from);
       conversation.list.incoming(chat, true);
       return this.arrived(conversation, chat);
     }

@@ -3,7 +3,7 @@ import type { Member } from './demo-api.js';
 
 /**
  * The members of one room and who of them is online: a snapshot from `GET /rooms/:room/members`
- * plus the room's `presence` events.
+ * plus the room's `presence` events (coming online, going offline, joining, leaving).
  *
  * The snapshot is loaded after each welcome, and events keep arriving meanwhile: they may be
  * older or newer than the snapshot. They are held back and replayed over it in order, which ends
@@ -35,17 +35,8 @@ export class RoomRoster {
       this.held.push(event);
       return;
     }
-    this.members.set(event.user, event.online);
+    this.record(event);
     this.changed();
-  }
-
-  /**
-   * A member who just wrote to the room is online. Joins are not announced to a room, so this is
-   * how a newcomer shows up before the next snapshot.
-   */
-  spoke(user: string): void {
-    if (this.members.get(user) === true) return;
-    this.apply({ user, online: true });
   }
 
   /** Every member, sorted by name. */
@@ -61,12 +52,17 @@ export class RoomRoster {
       .map(({ user }) => user);
   }
 
+  private record({ user, online, member }: PresenceEvent): void {
+    if (member === false) this.members.delete(user);
+    else this.members.set(user, online);
+  }
+
   private land(snapshot: Member[] | undefined): void {
     if (snapshot) {
       this.members.clear();
       for (const { user, online } of snapshot) this.members.set(user, online);
     }
-    for (const { user, online } of this.held ?? []) this.members.set(user, online);
+    for (const event of this.held ?? []) this.record(event);
     this.held = undefined;
     this.changed();
   }
