@@ -20,6 +20,7 @@ export { MessagingService } from './delivery/messaging.service.js';
 export {
   RoomsService,
   type RoomMember,
+  type RoomPresenceData,
   type RoomSendOptions,
   type RoomSendResult,
 } from './delivery/rooms/rooms.service.js';

@@ -95,6 +95,29 @@ for (const backplane of [
       }
     });
 
+    it('numbers the appends of one turn to several streams in the order each stream got them', async () => {
+      const names = [stream(), stream(), stream()];
+      const limits = { ...LIMITS, size: 1_000 };
+      // More than one script call's worth, interleaved: every stream is split over calls.
+      const appends = Array.from({ length: 900 }, (_, i) =>
+        history.append(names[i % 3], `q${i}`, limits),
+      );
+      const positions = await Promise.all(appends);
+      for (const [s, name] of names.entries()) {
+        const mine = positions.filter((_, i) => i % 3 === s);
+        assert.deepEqual(
+          mine.map(({ offset }) => offset),
+          Array.from({ length: 300 }, (_, i) => i + 1),
+        );
+        const replay = await history.read(name, { epoch: mine[0].epoch, offset: 0 }, limits);
+        assert.equal(replay.recovered, true);
+        assert.deepEqual(
+          replay.recovered ? replay.entries.map(({ data }) => data) : [],
+          Array.from({ length: 300 }, (_, i) => `q${3 * i + s}`),
+        );
+      }
+    });
+
     it('reads everything after an offset, in order, or nothing after the last one', async () => {
       const name = stream();
       let last: StreamPosition | undefined;

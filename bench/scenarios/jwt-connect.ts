@@ -1,8 +1,10 @@
-import { SignJWT } from 'jose';
-import { randomBytes } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
+import { randomBytes, webcrypto } from 'node:crypto';
+import type { RowSpec } from '../report/results.js';
 import { userId } from '../users.js';
 import type { BenchContext } from './context.js';
-import { handshakeRows, recordHandshakes } from './idle-connections.js';
+import { cpuMicrosOf } from './cpu.js';
+import { CONNECTIONS_TABLE, handshakeRows, recordHandshakes } from './idle-connections.js';
 import { connectUsers, QUIET_HEARTBEAT, withSession } from './session.js';
 import type { SystemSpec } from './systems.js';
 
@@ -23,6 +25,7 @@ export async function jwtConnectScenario(ctx: BenchContext, system: SystemSpec):
         .sign(key),
     ),
   );
+  await measureJoseAlone(ctx, system, tokens, key);
   const config = { heartbeat: QUIET_HEARTBEAT, auth: 'jwt', jwtSecret: secret } as const;
   await withSession(ctx, system, 'jwt', config, async ({ server, load }) => {
     const before = await server.control.stats();
@@ -37,4 +40,52 @@ export async function jwtConnectScenario(ctx: BenchContext, system: SystemSpec):
     );
     ctx.log(`  ${system.label} JWT: ${Math.round(summary.rate)} handshakes/s`);
   });
+}
+
+export const JOSE_ROWS = {
+  bytes: {
+    id: 'jose.bytes',
+    label: "jose's own `jwtVerify` per token, secret as bytes (in the harness, for scale)",
+    unit: 'micros',
+    better: 'neither',
+  },
+  key: {
+    id: 'jose.key',
+    label: "jose's own `jwtVerify` per token, key imported once (in the harness)",
+    unit: 'micros',
+    better: 'neither',
+  },
+} satisfies Record<string, RowSpec>;
+
+/**
+ * What verifying the same tokens costs jose alone, in this (harness) process, one after the
+ * other: with the secret's bytes, which jose imports into a Web Crypto key on each call, and with
+ * a key imported once, which is what `jwtAuthenticator` passes. Set beside the server's CPU per
+ * JWT handshake, the difference is the handshake's own cost.
+ */
+async function measureJoseAlone(
+  ctx: BenchContext,
+  system: SystemSpec,
+  tokens: string[],
+  secret: Uint8Array,
+): Promise<void> {
+  const imported = await webcrypto.subtle.importKey(
+    'raw',
+    secret,
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['verify'],
+  );
+  const options = { algorithms: ['HS256'] };
+  for (const [row, key] of [
+    [JOSE_ROWS.bytes, secret],
+    [JOSE_ROWS.key, imported],
+  ] as const) {
+    // A first pass warms the JIT up; the second is measured.
+    for (const token of tokens.slice(0, 500)) await jwtVerify(token, key, options);
+    const micros = await cpuMicrosOf(async () => {
+      for (const token of tokens) await jwtVerify(token, key, options);
+    });
+    ctx.results.add(CONNECTIONS_TABLE, row, system.id, micros / tokens.length);
+  }
 }

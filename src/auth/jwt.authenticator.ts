@@ -1,5 +1,6 @@
+import { webcrypto } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { errors, jwtVerify } from 'jose';
+import { errors, jwtVerify, type JWTHeaderParameters } from 'jose';
 import type { Authenticator, ChatPrincipal } from './authenticator.js';
 
 /** Options of {@link jwtAuthenticator}. */
@@ -51,12 +52,13 @@ export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticato
     clockTolerance: options.clockToleranceSeconds ?? 0,
   };
   const queryParameter = options.queryParameter ?? 'token';
+  const key = verificationKey(secret, verifyOptions.algorithms);
 
   return async (request: IncomingMessage): Promise<ChatPrincipal | null> => {
     const token = bearerToken(request) ?? queryToken(request, queryParameter);
     if (!token) return null;
     try {
-      const { payload } = await jwtVerify(token, secret, verifyOptions);
+      const { payload } = await jwtVerify(token, key, verifyOptions);
       if (typeof payload.sub !== 'string') return null;
       return {
         user: payload.sub,
@@ -67,6 +69,38 @@ export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticato
       if (err instanceof errors.JOSEError) return null;
       throw err;
     }
+  };
+}
+
+/** The Web Crypto hash of each HMAC algorithm. */
+const HMAC_HASHES: Record<string, string> = {
+  HS256: 'SHA-256',
+  HS384: 'SHA-384',
+  HS512: 'SHA-512',
+};
+
+type HmacKeys = Map<string, Promise<webcrypto.CryptoKey>>;
+
+/**
+ * The key `jwtVerify` gets. Given the secret's bytes, jose imports them into a Web Crypto key on
+ * every verification, which costs about as much as the HMAC itself; so each HMAC algorithm's key
+ * is imported once, on first use. Other algorithms get the bytes, and jose refuses them as
+ * before (a shared secret cannot verify an asymmetric signature).
+ */
+function verificationKey(
+  secret: Uint8Array,
+  algorithms: string[],
+): (header: JWTHeaderParameters) => Promise<webcrypto.CryptoKey> | Uint8Array {
+  const keys: HmacKeys = new Map();
+  return (header) => {
+    const hash = HMAC_HASHES[header.alg];
+    if (!hash || !algorithms.includes(header.alg)) return secret;
+    let key = keys.get(header.alg);
+    if (!key) {
+      key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash }, false, ['verify']);
+      keys.set(header.alg, key);
+    }
+    return key;
   };
 }
 

@@ -130,6 +130,20 @@ export class OutboundService {
     return held;
   }
 
+  /**
+   * Corks a socket until the batch ends (at the latest when the event-loop turn ends). An
+   * admitted handshake's socket is corked before `ws` writes the 101, so that the 101 and a
+   * welcome written in the same turn (always, with the memory transport) leave in one `writev`.
+   */
+  corkUntilBatchEnd(raw: Socket): void {
+    raw.cork();
+    if (this.corked.length === 0) this.holdingSince = performance.now();
+    // Each cork has its own entry, and flush() uncorks once per entry, so a second cork of the
+    // same socket in this batch (by coalesce) stays balanced.
+    this.corked.push(raw);
+    this.scheduleTurnEnd();
+  }
+
   /** Before a write: corks the socket if it was already written to in this batch. */
   private coalesce(connection: ChatConnection, maxHoldMs: number): void {
     if (this.corked.length > 0 && ++this.writesSinceClock === CLOCK_EVERY) {

@@ -30,6 +30,7 @@ import { StreamDeliveryService } from '../delivery/streams/stream-delivery.servi
 import { ChatHealthIndicator } from '../observability/chat-health.indicator.js';
 import { ChatHealthService } from '../observability/chat-health.service.js';
 import { ChatMetricsService } from '../observability/chat-metrics.service.js';
+import { OpenFileLimitCheck } from '../observability/open-file-limit.check.js';
 import type { ChatModuleOptions } from '../options/chat-options.interface.js';
 import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
@@ -90,6 +91,7 @@ export const CHAT_PROVIDERS: Provider[] = [
   RoomPresenceService,
   ChatHealthService,
   ChatHealthIndicator,
+  OpenFileLimitCheck,
   {
     // Only built when metrics are on: prom-client registers metrics in a registry as they are made.
     provide: ChatMetricsService,

@@ -15,10 +15,14 @@ export interface DemoProcess {
 
 /**
  * Runs the demo as its own OS process on a free loopback port (PORT=0) and waits until it logs
- * the port it listens on.
+ * the port it listens on. `wrapper` runs it through a command, e.g. `['prlimit', '--nofile=1024']`.
  */
-export async function startDemoProcess(env: Record<string, string> = {}): Promise<DemoProcess> {
-  const child = spawn(process.execPath, [DEMO_MAIN], {
+export async function startDemoProcess(
+  env: Record<string, string> = {},
+  wrapper: string[] = [],
+): Promise<DemoProcess> {
+  const [command, ...args] = [...wrapper, process.execPath, DEMO_MAIN];
+  const child = spawn(command, args, {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -5,6 +5,7 @@ import type {
   ChatPrincipal,
 } from '../../auth/authenticator.js';
 import { isValidUserId } from '../../auth/user-id.js';
+import type { MaybePromise } from '../../common/maybe-promise.js';
 import { settlesWithin } from '../../common/settles-within.js';
 
 /** @internal The authenticator did not answer within the handshake timeout. */
@@ -15,24 +16,43 @@ export type Authentication =
   { principal: ChatPrincipal } | { refused: 'no credentials' | 'invalid user id' };
 
 /**
- * @internal Runs the application's authenticator on an upgrade request, bounded by `timeoutMs`,
- * and checks that it named a usable user id.
- * @throws AuthenticationTimeout when it does not answer in time; whatever it throws itself.
+ * @internal Runs the application's authenticator on an upgrade request and checks that it named
+ * a usable user id. A synchronous authenticator is answered synchronously: no promise, no timer,
+ * since nothing can make it late. An asynchronous one is bounded by `timeoutMs`.
+ * @throws whatever a synchronous authenticator throws; the promise rejects with
+ * AuthenticationTimeout when an asynchronous one does not answer in time, or with what it rejects
+ * with.
  */
-export async function authenticate(
+export function authenticate(
   authenticator: Authenticator,
   request: IncomingMessage,
   timeoutMs: number,
+): MaybePromise<Authentication> {
+  const answer = authenticator(request);
+  if (!isThenable(answer)) return decide(answer);
+  return settle(Promise.resolve(answer), timeoutMs);
+}
+
+async function settle(
+  answer: Promise<AuthenticationResult>,
+  timeoutMs: number,
 ): Promise<Authentication> {
-  const answer = Promise.resolve().then(() => authenticator(request));
   if (!(await settlesWithin(answer, timeoutMs))) {
     answer.catch(() => undefined);
     throw new AuthenticationTimeout();
   }
-  const principal = toPrincipal(await answer);
+  return decide(await answer);
+}
+
+function decide(result: AuthenticationResult): Authentication {
+  const principal = toPrincipal(result);
   if (!principal) return { refused: 'no credentials' };
   if (!isValidUserId(principal.user)) return { refused: 'invalid user id' };
   return { principal };
+}
+
+function isThenable(value: unknown): value is PromiseLike<AuthenticationResult> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function toPrincipal(result: AuthenticationResult): ChatPrincipal | undefined {

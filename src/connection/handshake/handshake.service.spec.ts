@@ -12,6 +12,7 @@ import { ChatConnection } from '../chat-connection.js';
 import { ChatEventsService } from '../chat-events.service.js';
 import { ClientRegistryService } from '../client-registry.service.js';
 import { LifecycleService } from '../lifecycle.service.js';
+import { OutboundService } from '../outbound.service.js';
 import { HandshakeLimitsService } from './handshake-limits.service.js';
 import { HandshakeService } from './handshake.service.js';
 
@@ -34,7 +35,7 @@ function request(
   return {
     headers: { host, ...(origin === undefined ? {} : { origin }) },
     url: `/ws?user=${encodeURIComponent(user)}`,
-    socket: { remoteAddress: address },
+    socket: { remoteAddress: address, cork() {}, uncork() {} },
   } as unknown as IncomingMessage;
 }
 
@@ -58,7 +59,8 @@ function setup(
   const registry = new ClientRegistryService(options, new ChatEventsService(), stats);
   const lifecycle = new LifecycleService(options, registry);
   const limits = new HandshakeLimitsService(options, registry);
-  const handshake = new HandshakeService(options, limits, lifecycle, stats);
+  const outbound = new OutboundService(options, registry, stats);
+  const handshake = new HandshakeService(options, limits, lifecycle, stats, outbound);
   /** Runs `verify` and returns what `done` was called with, as it is called. */
   const verify = (req: IncomingMessage = request()) => {
     const answers: Answer[] = [];
@@ -109,6 +111,33 @@ describe('HandshakeService', () => {
     assert.equal(handshake.takeAdmission(req), undefined);
     assert.equal(handshake.takeAdmission(request()), undefined, 'another request has none');
     assert.equal(stats.handshakeRefusals.size, 0);
+  });
+
+  it('answers a synchronous authenticator before verify returns, an async one later', async () => {
+    const sync = setup(() => 'alice');
+    assert.deepEqual(sync.verify().answers, [[true]], 'no promise in between');
+    const refused = setup(() => null);
+    assert.deepEqual(refused.verify().answers, [[false, 401, 'Unauthorized', undefined]]);
+    const later = setup(async () => 'alice');
+    const { answers } = later.verify();
+    assert.deepEqual(answers, []);
+    await drain();
+    assert.deepEqual(answers, [[true]]);
+  });
+
+  it('corks an admitted socket before answering, and uncorks it when the turn ends', async () => {
+    const { verify } = setup(() => 'alice');
+    const req = request();
+    const calls: string[] = [];
+    Object.assign(req.socket, {
+      cork: () => calls.push('cork'),
+      uncork: () => calls.push('uncork'),
+    });
+    const { answers } = verify(req);
+    assert.deepEqual(answers, [[true]]);
+    assert.deepEqual(calls, ['cork'], 'the 101 that ws writes now waits for the welcome');
+    await drain();
+    assert.deepEqual(calls, ['cork', 'uncork']);
   });
 
   it('refuses with 503 once shutdown began, before authenticating', async () => {

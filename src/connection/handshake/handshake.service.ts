@@ -6,7 +6,8 @@ import { ThrottledLog } from '../../common/throttled-log.js';
 import { CHAT_OPTIONS } from '../../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../../options/resolved-options.js';
 import { LifecycleService } from '../lifecycle.service.js';
-import { authenticate, AuthenticationTimeout } from './authentication.js';
+import { OutboundService } from '../outbound.service.js';
+import { authenticate, AuthenticationTimeout, type Authentication } from './authentication.js';
 import { HandshakeLimitsService } from './handshake-limits.service.js';
 import { readRecoveryRequest, type Recovery } from './recovery-position.js';
 import type { VerifyClientDone } from './ws-server-options.js';
@@ -48,6 +49,7 @@ export class HandshakeService {
     private readonly limits: HandshakeLimitsService,
     private readonly lifecycle: LifecycleService,
     private readonly stats: ChatStatsService,
+    private readonly outbound: OutboundService,
   ) {}
 
   /** What this upgrade request was admitted with; each request yields it once. */
@@ -62,7 +64,10 @@ export class HandshakeService {
     this.refusals.debug('slow', 'Dropped a connection that sent no complete request in time');
   }
 
-  /** `ws`'s `verifyClient`: answers `done` once the handshake is admitted or refused. */
+  /**
+   * `ws`'s `verifyClient`: answers `done` once the handshake is admitted or refused. With a
+   * synchronous authenticator that is before it returns.
+   */
   verify(request: IncomingMessage, done: VerifyClientDone): void {
     const address = this.limits.addressOf(request);
     const early = this.checkBeforeAuthentication(request, address);
@@ -70,34 +75,62 @@ export class HandshakeService {
     const recovery = readRecoveryRequest(request.url);
     if ('problem' in recovery) return this.refuse(done, { status: 400, message: recovery.problem });
 
+    let authentication: ReturnType<typeof authenticate>;
+    try {
+      authentication = authenticate(
+        this.options.authenticate,
+        request,
+        this.options.limits.handshakeTimeoutMs,
+      );
+    } catch (err) {
+      return this.failed(done, err);
+    }
+    if (!(authentication instanceof Promise)) {
+      return this.decide(request, done, authentication, recovery.recovery);
+    }
+    // Counted against the limits while it is out of our hands.
     this.limits.hold(address);
-    authenticate(this.options.authenticate, request, this.options.limits.handshakeTimeoutMs).then(
-      (authentication) => {
+    authentication.then(
+      (result) => {
         this.limits.release(address);
-        if (!this.lifecycle.isAccepting) {
-          return this.refuse(done, { status: 503, message: 'Server is shutting down' });
-        }
-        if ('refused' in authentication) {
-          if (authentication.refused === 'invalid user id') {
-            this.refusals.debug('invalid user', 'The authenticator returned an invalid user id');
-          }
-          return this.refuse(done, { status: 401, message: 'Unauthorized' });
-        }
-        const { principal } = authentication;
-        const limited = this.limits.takeUserConnect(principal.user);
-        if (limited) return this.refuse(done, limited);
-        this.admitted.set(request, { principal, recovery: recovery.recovery });
-        done(true);
+        this.decide(request, done, result, recovery.recovery);
       },
       (err: unknown) => {
         this.limits.release(address);
-        if (err instanceof AuthenticationTimeout) {
-          return this.refuse(done, { status: 503, message: 'Authentication timed out' });
-        }
-        this.logger.error(`authenticate() failed: ${(err as Error)?.stack ?? String(err)}`);
-        this.refuse(done, { status: 500, message: 'Authentication failed' });
+        this.failed(done, err);
       },
     );
+  }
+
+  private decide(
+    request: IncomingMessage,
+    done: VerifyClientDone,
+    authentication: Authentication,
+    recovery: Recovery,
+  ): void {
+    if (!this.lifecycle.isAccepting) {
+      return this.refuse(done, { status: 503, message: 'Server is shutting down' });
+    }
+    if ('refused' in authentication) {
+      if (authentication.refused === 'invalid user id') {
+        this.refusals.debug('invalid user', 'The authenticator returned an invalid user id');
+      }
+      return this.refuse(done, { status: 401, message: 'Unauthorized' });
+    }
+    const { principal } = authentication;
+    const limited = this.limits.takeUserConnect(principal.user);
+    if (limited) return this.refuse(done, limited);
+    this.admitted.set(request, { principal, recovery });
+    this.outbound.corkUntilBatchEnd(request.socket);
+    done(true);
+  }
+
+  private failed(done: VerifyClientDone, err: unknown): void {
+    if (err instanceof AuthenticationTimeout) {
+      return this.refuse(done, { status: 503, message: 'Authentication timed out' });
+    }
+    this.logger.error(`authenticate() failed: ${(err as Error)?.stack ?? String(err)}`);
+    this.refuse(done, { status: 500, message: 'Authentication failed' });
   }
 
   private checkBeforeAuthentication(

@@ -165,23 +165,33 @@ end
 `;
 
 /**
- * Appends a push to each of several streams, in order (a stream may come more than once). Pushes
- * past their ttl are dropped by the next read, not here: an append stays at six commands, and the
+ * Appends pushes to several streams, each stream once with all of its pushes of the batch in
+ * order: a burst to one user costs one position read, one increment, one push, one trim and one
+ * expiry, not those per push. Pushes past their ttl are dropped by the next read, not here: the
  * list is bounded by its size and expires with the stream's last push anyway.
- * KEYS: position hash and push list of each. ARGV[5…]: the data of each; a new stream's epoch is
- * ARGV[1] and its index. Returns { epoch, offset } of each, flat.
+ * KEYS: position hash and push list of each stream. ARGV[5…]: the number of pushes of each
+ * stream, then the data of all of them, stream by stream; a new stream's epoch is ARGV[1] and its
+ * index. Returns { epoch, first offset } of each stream, flat.
  */
 export const STREAM_APPEND = `${STREAM_PRELUDE}
+local streams = #KEYS / 2
 local result = {}
-for i = 1, #KEYS / 2 do
+local data = 4 + streams
+for i = 1, streams do
   local pos, log = KEYS[2 * i - 1], KEYS[2 * i]
+  local count = tonumber(ARGV[4 + i])
   local epoch = open(pos, log, ARGV[1] .. '-' .. i)
-  local head = redis.call('HINCRBY', pos, 'o', 1)
-  redis.call('RPUSH', log, head .. ':' .. now .. ':' .. ARGV[4 + i])
+  local first = redis.call('HINCRBY', pos, 'o', count) - count + 1
+  local entries = {}
+  for j = 1, count do
+    entries[j] = (first + j - 1) .. ':' .. now .. ':' .. ARGV[data + j]
+  end
+  data = data + count
+  redis.call('RPUSH', log, unpack(entries))
   redis.call('LTRIM', log, -size, -1)
   redis.call('PEXPIRE', log, ttl)
   result[2 * i - 1] = epoch
-  result[2 * i] = head
+  result[2 * i] = first
 end
 return result
 `;
