@@ -158,10 +158,21 @@ export class RedisPresence implements PresenceStore {
 
   async leave(entry: PresenceEntry): Promise<void> {
     const { commands } = this.clients;
+    const nodeKey = this.nodeKey(this.attached().nodeId);
+    if (!this.clients.isCluster) {
+      // One atomic step on a single Redis. Two auto-pipelined commands instead left an entry
+      // behind in the concurrent-handshake race test (2 runs of 3; why is not yet understood).
+      await commands
+        .multi()
+        .zrem(this.userKey(entry.user), entry.id)
+        .hdel(nodeKey, entry.id)
+        .exec();
+      return;
+    }
     // Two slots on a cluster, so two commands; an entry left in this node's hash is harmless.
     await Promise.all([
       commands.zrem(this.userKey(entry.user), entry.id),
-      commands.hdel(this.nodeKey(this.attached().nodeId), entry.id),
+      commands.hdel(nodeKey, entry.id),
     ]);
   }
 
