@@ -9,6 +9,7 @@ export const SCENARIO_NAMES = [
   'recovery-storm',
   'cluster',
   'cluster-history',
+  'scale',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 

@@ -23,6 +23,8 @@ import { CONNECTIONS_TABLE, idleConnectionsScenario } from './scenarios/idle-con
 import { jwtConnectScenario } from './scenarios/jwt-connect.js';
 import { OTHER_LOAD_TABLE, withLoadAccount } from './scenarios/other-load.js';
 import { RECOVERY_TABLE, recoveryStormScenario } from './scenarios/recovery-storm.js';
+import { SCALE_DEMO_TABLE, scaleDemoScenario } from './scenarios/scale-demo.js';
+import { SCALE_TABLE, scaleScenario } from './scenarios/scale.js';
 import { STORM_TABLE, stormScenario } from './scenarios/storm.js';
 import { system, type SystemId, type SystemSpec } from './scenarios/systems.js';
 
@@ -40,6 +42,9 @@ const SCENARIOS: [ScenarioName, Scenario, SystemId[]][] = [
   ['recovery-storm', recoveryStormScenario, ['ours', 'sio']],
   ['cluster', clusterScenario, ['ours', 'sio']],
   ['cluster-history', clusterHistoryScenario, ['ours', 'sio']],
+  ['scale', scaleScenario, ['ours', 'raw']],
+  // The same scenario name: `--only scale` runs the demo on three nodes too.
+  ['scale', scaleDemoScenario, ['ours']],
 ];
 
 /**
@@ -77,6 +82,8 @@ async function main(): Promise<number> {
     RECOVERY_TABLE,
     CLUSTER_TABLE,
     CLUSTER_HISTORY_TABLE,
+    SCALE_TABLE,
+    SCALE_DEMO_TABLE,
     OTHER_LOAD_TABLE,
   );
   let failures = 0;

@@ -43,6 +43,26 @@ export interface Plan {
     settleMs: number;
   };
   cluster: { users: number; messages: number; warmupMessages: number; perUserPerTurn: number };
+  /**
+   * Several nodes full of idle connections on one Redis, each filled by its own load process
+   * from its own loopback source address (127.0.0.2, .3, …).
+   */
+  scale: {
+    nodes: number;
+    connectionsPerNode: number;
+    /** Heartbeat interval of the nodes, and how long the sweeps are watched (several sweeps). */
+    heartbeatIntervalMs: number;
+    /**
+     * Silence after which a node drops a connection: long, so that a load process slowed down by
+     * a busy machine does not lose connections for answering its pings late.
+     */
+    heartbeatTimeoutMs: number;
+    sweepWindowMs: number;
+    /** Targeted sends: each node sends this many messages to users on each other node. */
+    messagesPerPair: number;
+    /** ... over this many users of that node. */
+    usersPerPair: number;
+  };
   /** The reconnect storm: every client drops at once, misses pushes, and comes back at once. */
   recovery: {
     clients: number;
@@ -91,6 +111,15 @@ export const FULL_PLAN: Plan = {
   },
   cluster: { users: 1000, messages: 60_000, warmupMessages: 6_000, perUserPerTurn: 20 },
   recovery: { clients: 2000, missedPerClient: 50, warmupMissedPerClient: 5 },
+  scale: {
+    nodes: 3,
+    connectionsPerNode: 15_000,
+    heartbeatIntervalMs: 2000,
+    heartbeatTimeoutMs: 20_000,
+    sweepWindowMs: 6_500,
+    messagesPerPair: 20_000,
+    usersPerPair: 1000,
+  },
 };
 
 /** Proves the harness works end to end in well under a minute; its numbers mean nothing. */
@@ -106,4 +135,13 @@ export const QUICK_PLAN: Plan = {
   heartbeat: { intervalMs: 300, timeoutMs: 1500, levels: [400], windowMs: 700, settleMs: 200 },
   cluster: { users: 100, messages: 4000, warmupMessages: 400, perUserPerTurn: 20 },
   recovery: { clients: 200, missedPerClient: 50, warmupMissedPerClient: 0 },
+  scale: {
+    nodes: 3,
+    connectionsPerNode: 300,
+    heartbeatIntervalMs: 500,
+    heartbeatTimeoutMs: 20_000,
+    sweepWindowMs: 1600,
+    messagesPerPair: 1000,
+    usersPerPair: 100,
+  },
 };
