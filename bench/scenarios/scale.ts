@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { processCpuMicros } from '../processes/proc.js';
 import { startRedisServer, type RedisServer } from '../processes/redis-server.js';
 import type { RowSpec, TableSpec } from '../report/results.js';
@@ -33,6 +34,16 @@ export const SCALE_ROWS = {
   openSeconds: { id: 'open-seconds', label: 'time to open all (s)', unit: 'count' },
   openRate: { id: 'open-rate', label: 'handshakes/s, all nodes together', unit: 'rate' },
   openCpu: { id: 'open-cpu', label: 'server CPU per handshake (all nodes)', unit: 'micros' },
+  openRedisCpu: {
+    id: 'open-redis-cpu',
+    label: 'redis-server CPU per handshake (presence join, stream position)',
+    unit: 'micros',
+  },
+  redisBytes: {
+    id: 'redis-bytes',
+    label: 'redis-server memory per connection (`used_memory`)',
+    unit: 'bytes',
+  },
   loadCpu: {
     id: 'load-cpu',
     label: 'load-generator CPU per handshake',
@@ -122,6 +133,10 @@ export async function scaleScenario(ctx: BenchContext, system: SystemSpec): Prom
     const total = per * plan.nodes;
     const block = (k: number): [number, number] => [k * per, (k + 1) * per];
     const empty = await Promise.all(nodes.map((n) => n.control.collectGarbage()));
+    const redisEmpty = redis && {
+      cpu: processCpuMicros(redis.pid),
+      bytes: await usedMemory(redis),
+    };
 
     // Every node is filled at once, as a cluster behind a load balancer is.
     const summaries = await Promise.all(
@@ -157,6 +172,14 @@ export async function scaleScenario(ctx: BenchContext, system: SystemSpec): Prom
     add(SCALE_ROWS.openRate, opened.rate);
     add(SCALE_ROWS.openCpu, sumOf(connected, empty, (s) => s.cpuMicros) / opened.opened);
     add(SCALE_ROWS.loadCpu, opened.cpuMicros / opened.opened);
+    if (redis && redisEmpty) {
+      add(SCALE_ROWS.openRedisCpu, (processCpuMicros(redis.pid) - redisEmpty.cpu) / opened.opened);
+      add(SCALE_ROWS.redisBytes, ((await usedMemory(redis)) - redisEmpty.bytes) / opened.opened);
+    } else {
+      for (const row of [SCALE_ROWS.openRedisCpu, SCALE_ROWS.redisBytes]) {
+        results.remark(SCALE_TABLE, row, system.id, 'no Redis');
+      }
+    }
 
     // The sweeps: nothing else happens on the nodes meanwhile.
     await Promise.all(nodes.map((n) => n.control.resetEventLoopDelay()));
@@ -269,6 +292,18 @@ async function targetedSends(
   ctx.log(
     `  ${system.label} scale sends: ${Math.round(measurement.received / seconds)} msg/s, p99 ${(measurement.latency.quantile(0.99) / 1000).toFixed(1)} ms, ${lost} lost`,
   );
+}
+
+/** What redis-server says its data takes (`INFO memory`: `used_memory`), in bytes. */
+async function usedMemory(redis: RedisServer): Promise<number> {
+  const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const info = await client.info('memory');
+    return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? NaN);
+  } finally {
+    client.disconnect();
+  }
 }
 
 function sumOf(
