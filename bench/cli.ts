@@ -9,6 +9,8 @@ export const SCENARIO_NAMES = [
   'recovery-storm',
   'cluster',
   'cluster-history',
+  'rooms',
+  'inbound',
   'scale',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];

@@ -19,10 +19,12 @@ import { FAN_OUT_TABLE } from './scenarios/fan-out.js';
 import type { BenchContext } from './scenarios/context.js';
 import { HEARTBEAT_TABLE, heartbeatScenario } from './scenarios/heartbeat.js';
 import { HISTORY_TABLE, historyScenario } from './scenarios/history.js';
+import { INBOUND_TABLE, inboundScenario } from './scenarios/inbound.js';
 import { CONNECTIONS_TABLE, idleConnectionsScenario } from './scenarios/idle-connections.js';
 import { jwtConnectScenario } from './scenarios/jwt-connect.js';
 import { OTHER_LOAD_TABLE, withLoadAccount } from './scenarios/other-load.js';
 import { RECOVERY_TABLE, recoveryStormScenario } from './scenarios/recovery-storm.js';
+import { ROOMS_CLUSTER_TABLE, ROOMS_TABLE, roomsScenario } from './scenarios/rooms.js';
 import { SCALE_DEMO_TABLE, scaleDemoScenario } from './scenarios/scale-demo.js';
 import { SCALE_TABLE, scaleScenario } from './scenarios/scale.js';
 import { STORM_TABLE, stormScenario } from './scenarios/storm.js';
@@ -42,6 +44,10 @@ const SCENARIOS: [ScenarioName, Scenario, SystemId[]][] = [
   ['recovery-storm', recoveryStormScenario, ['ours', 'sio']],
   ['cluster', clusterScenario, ['ours', 'sio']],
   ['cluster-history', clusterHistoryScenario, ['ours', 'sio']],
+  // Raw ws has no rooms.
+  ['rooms', roomsScenario, ['ours', 'sio']],
+  // socket.io is not in it: the issue compares the handler path with Nest's own gateway.
+  ['inbound', inboundScenario, ['ours', 'nest', 'raw']],
   ['scale', scaleScenario, ['ours', 'raw']],
   // The same scenario name: `--only scale` runs the demo on three nodes too.
   ['scale', scaleDemoScenario, ['ours']],
@@ -82,6 +88,9 @@ async function main(): Promise<number> {
     RECOVERY_TABLE,
     CLUSTER_TABLE,
     CLUSTER_HISTORY_TABLE,
+    ROOMS_TABLE,
+    ROOMS_CLUSTER_TABLE,
+    INBOUND_TABLE,
     SCALE_TABLE,
     SCALE_DEMO_TABLE,
     OTHER_LOAD_TABLE,

@@ -44,6 +44,20 @@ export interface Plan {
   };
   cluster: { users: number; messages: number; warmupMessages: number; perUserPerTurn: number };
   /**
+   * Room fan-out: rooms of each size (every member one connection; the largest sets how many
+   * connect), one message at a time, unmeasured ones first.
+   */
+  rooms: { sizes: readonly number[]; messages: number; warmupMessages: number };
+  /** Clients flooding one server with frames, each kind of frame in turn. */
+  inbound: {
+    clients: number;
+    framesPerClient: number;
+    /** Frames each client sends per event-loop turn of its worker, in one write. */
+    perTurn: number;
+    /** An unmeasured flood of each kind first, so that every handler runs JIT-compiled code. */
+    warmupFramesPerClient: number;
+  };
+  /**
    * Several nodes full of idle connections on one Redis, each filled by its own load process
    * from its own loopback source address (127.0.0.2, .3, …).
    */
@@ -111,6 +125,8 @@ export const FULL_PLAN: Plan = {
   },
   cluster: { users: 1000, messages: 60_000, warmupMessages: 6_000, perUserPerTurn: 20 },
   recovery: { clients: 2000, missedPerClient: 50, warmupMissedPerClient: 5 },
+  rooms: { sizes: [1000, 10_000], messages: 12, warmupMessages: 3 },
+  inbound: { clients: 1000, framesPerClient: 100, perTurn: 50, warmupFramesPerClient: 20 },
   scale: {
     nodes: 3,
     connectionsPerNode: 15_000,
@@ -135,6 +151,8 @@ export const QUICK_PLAN: Plan = {
   heartbeat: { intervalMs: 300, timeoutMs: 1500, levels: [400], windowMs: 700, settleMs: 200 },
   cluster: { users: 100, messages: 4000, warmupMessages: 400, perUserPerTurn: 20 },
   recovery: { clients: 200, missedPerClient: 50, warmupMissedPerClient: 0 },
+  rooms: { sizes: [100, 400], messages: 3, warmupMessages: 1 },
+  inbound: { clients: 100, framesPerClient: 50, perTurn: 50, warmupFramesPerClient: 10 },
   scale: {
     nodes: 3,
     connectionsPerNode: 300,

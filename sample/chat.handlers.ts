@@ -12,21 +12,11 @@ import {
   type SendResult,
 } from '../src/index.js';
 import { AdminGuard } from './admin.guard.js';
+import type { ChatEventData } from './chat-event.js';
 import { ChatMessageDto } from './chat-message.dto.js';
 
 /** How long a chat message waits for its recipient's device to confirm it (✓✓ on the page). */
 const DELIVERY_ACK_MS = 5000;
-
-/** What a recipient gets: the `chat` event. */
-export interface ChatEventData {
-  from: string;
-  to?: string;
-  room?: string;
-  text: string;
-  ts: number;
-  /** On the copy in the sender's own stream: the id of the request it came from. */
-  id?: string;
-}
 
 /**
  * The demo's handlers of client frames. Each is an ordinary provider method: Nest finds it by its

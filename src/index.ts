@@ -20,6 +20,7 @@ export { MessagingService } from './delivery/messaging.service.js';
 export {
   RoomsService,
   type RoomMember,
+  type RoomPresenceData,
   type RoomSendOptions,
   type RoomSendResult,
 } from './delivery/rooms/rooms.service.js';
@@ -67,7 +68,11 @@ export type {
   RateLimitOptions,
   RequestOptions,
 } from './options/chat-options.interface.js';
-export type { RedisClientLike, RedisTransportOptions } from './transports/redis/redis-options.js';
+export type {
+  RedisClientLike,
+  RedisClusterNode,
+  RedisTransportOptions,
+} from './transports/redis/redis-options.js';
 export type { ChatTransport } from './transports/chat-transport.interface.js';
 export type { BrokerNode, ChatBroker } from './transports/broker.interface.js';
 export type {

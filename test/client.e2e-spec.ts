@@ -69,6 +69,45 @@ describe('ChatClient against the demo gateway', () => {
     assert.equal(((await erin.nth('push', 2, chat)).value.data as any).text, 'again');
   });
 
+  it('request() with its own id: a repeat, even from a new client (a reloaded page), gets the first answer without running the handler again', async () => {
+    const olive = clientOf('olive');
+    olive.client.connect();
+    await olive.nth('welcome', 1);
+    assert.deepEqual(await olive.client.request('count', undefined, { id: 'count-1' }), { n: 1 });
+    assert.deepEqual(await olive.client.request('count', undefined, { id: 'count-1' }), { n: 1 });
+    assert.deepEqual(await olive.client.request('count'), { n: 2 }, 'a fresh random id runs it');
+    olive.client.close();
+
+    const reloaded = clientOf('olive');
+    reloaded.client.connect();
+    assert.deepEqual(await reloaded.client.request('count', undefined, { id: 'count-1' }), {
+      n: 1,
+    });
+    assert.deepEqual(await reloaded.client.request('count', undefined, { id: 'count-3' }), {
+      n: 3,
+    });
+
+    for (const id of ['', 'x'.repeat(65), 42, null]) {
+      await assert.rejects(
+        reloaded.client.request('count', undefined, { id: id as string }),
+        (err: unknown) =>
+          err instanceof TypeError && /option "id" must be a string of 1-64/.test(err.message),
+        String(id),
+      );
+    }
+    // Two requests waiting under one id would share one answer slot: the second is refused.
+    const waiting = reloaded.client.request('echo', 'first', { id: 'twice' });
+    await assert.rejects(reloaded.client.request('echo', 'second', { id: 'twice' }), {
+      name: 'TypeError',
+      message: /option "id": a request with id "twice" is still waiting/,
+    });
+    assert.equal(await waiting, 'first');
+    assert.deepEqual(
+      await reloaded.client.request('echo', 'x'.repeat(3), { id: 'y'.repeat(64) }),
+      'xxx',
+    );
+  });
+
   it('reconnects after a server restart, with a fresh token and backoff delays within bounds', async () => {
     const frank = clientOf('frank');
     frank.client.connect();

@@ -25,10 +25,11 @@ describe('demo: rooms, room presence and the browser page', () => {
     return client;
   }
 
-  /** The room presence events a client got: `<room> <user> online|offline`. */
+  /** The room presence events a client got about coming and going: `<room> <user> online|offline`. */
   const presence = (client: TestClient) =>
     client
       .framesOf('presence')
+      .filter(({ data }) => data.member === undefined)
       .map(({ room, data }) => `${room} ${data.user} ${data.online ? 'online' : 'offline'}`);
 
   const rest = (method: string, path: string) =>
@@ -89,6 +90,37 @@ describe('demo: rooms, room presence and the browser page', () => {
     ]);
     assert.deepEqual(pushes.slice(4).sort(), ['lobby paul offline', 'lobby quinn offline']);
     assert.deepEqual(presence(outsider), []);
+  });
+
+  it('tells a room when a user joins or leaves it, and only when the membership changed', async () => {
+    assert.equal((await rest('PUT', '/rooms/club/members/uma')).status, 204);
+    const uma = await connect('uma');
+    const vic = await connect('vic');
+    const changes = (client: TestClient) =>
+      client
+        .framesOf('presence')
+        .filter(({ data }) => data.member !== undefined)
+        .map(({ room, data }) => `${room} ${data.user} ${data.member ? 'joined' : 'left'}`);
+    const seen = (entry: string) => waitFor(() => changes(uma).includes(entry), { what: entry });
+
+    assert.equal((await rest('PUT', '/rooms/club/members/vic')).status, 204);
+    await seen('club vic joined');
+    const joined = uma.framesOf('presence').find(({ data }) => data.member === true);
+    assert.deepEqual(joined?.data, { user: 'vic', online: true, member: true });
+    // A repeated join changes nothing and says nothing; the leave after it is the barrier.
+    assert.equal((await rest('PUT', '/rooms/club/members/vic')).status, 204);
+    assert.equal((await rest('DELETE', '/rooms/club/members/vic')).status, 204);
+    await seen('club vic left');
+    assert.equal((await rest('DELETE', '/rooms/club/members/vic')).status, 204);
+    assert.equal((await rest('PUT', '/rooms/club/members/wes')).status, 204);
+    await seen('club wes joined');
+    assert.equal(
+      uma.framesOf('presence').find(({ data }) => data.user === 'wes')?.data.online,
+      false,
+    );
+    assert.deepEqual(changes(uma), ['club vic joined', 'club vic left', 'club wes joined']);
+    // Nobody is told of their own change, and a former member hears nothing after leaving.
+    assert.deepEqual(changes(vic), []);
   });
 
   it('answers the rooms endpoints as documented, and 400 for an invalid room id', async () => {

@@ -6,13 +6,22 @@ import type {
   HistoryStore,
   StreamPosition,
 } from '../src/transports/history-store.interface.js';
-import { memoryBackplane, redisBackplane, type Backplane } from './support/backplanes.js';
+import {
+  memoryBackplane,
+  redisBackplane,
+  redisClusterBackplane,
+  type Backplane,
+} from './support/backplanes.js';
 import { waitFor } from './support/wait.js';
 
 const LIMITS: HistoryLimits = { size: 50, ttlMs: 60_000 };
 
 // Every guarantee in the TSDoc of HistoryStore, checked against each implementation.
-for (const backplane of [memoryBackplane(), redisBackplane()] as Backplane[]) {
+for (const backplane of [
+  memoryBackplane(),
+  redisBackplane(),
+  redisClusterBackplane(),
+] as Backplane[]) {
   describe(`history store contract: ${backplane.name}`, () => {
     let transports: ChatTransport[];
     let history: HistoryStore;
@@ -83,6 +92,29 @@ for (const backplane of [memoryBackplane(), redisBackplane()] as Backplane[]) {
       const byOffset = new Map((await Promise.all(appends)).map((p, i) => [p.offset, `p${i}`]));
       for (const entry of replay.recovered ? replay.entries : []) {
         assert.equal(entry.data, byOffset.get(entry.offset));
+      }
+    });
+
+    it('numbers the appends of one turn to several streams in the order each stream got them', async () => {
+      const names = [stream(), stream(), stream()];
+      const limits = { ...LIMITS, size: 1_000 };
+      // More than one script call's worth, interleaved: every stream is split over calls.
+      const appends = Array.from({ length: 900 }, (_, i) =>
+        history.append(names[i % 3], `q${i}`, limits),
+      );
+      const positions = await Promise.all(appends);
+      for (const [s, name] of names.entries()) {
+        const mine = positions.filter((_, i) => i % 3 === s);
+        assert.deepEqual(
+          mine.map(({ offset }) => offset),
+          Array.from({ length: 300 }, (_, i) => i + 1),
+        );
+        const replay = await history.read(name, { epoch: mine[0].epoch, offset: 0 }, limits);
+        assert.equal(replay.recovered, true);
+        assert.deepEqual(
+          replay.recovered ? replay.entries.map(({ data }) => data) : [],
+          Array.from({ length: 300 }, (_, i) => `q${3 * i + s}`),
+        );
       }
     });
 

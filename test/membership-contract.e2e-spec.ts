@@ -2,12 +2,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ChatTransport } from '../src/transports/chat-transport.interface.js';
 import type { MembershipStore } from '../src/transports/membership-store.interface.js';
-import { memoryBackplane, redisBackplane, type Backplane } from './support/backplanes.js';
+import {
+  memoryBackplane,
+  redisBackplane,
+  redisClusterBackplane,
+  type Backplane,
+} from './support/backplanes.js';
 
 const sorted = (values: string[]): string[] => [...values].sort();
 
 // Every guarantee in the TSDoc of MembershipStore, checked against each implementation.
-for (const backplane of [memoryBackplane(), redisBackplane()] as Backplane[]) {
+for (const backplane of [
+  memoryBackplane(),
+  redisBackplane(),
+  redisClusterBackplane(),
+] as Backplane[]) {
   describe(`membership store contract: ${backplane.name}`, () => {
     let transports: ChatTransport[];
     /** The stores of two nodes sharing the backplane. */

@@ -67,7 +67,10 @@ describe('write coalescing', () => {
       `the burst left in ${writes.calls} write(s) before the turn ended`,
     );
     await waitFor(() => client.framesOf('message').length === 500);
-    assert.ok(writes.calls <= 15, `${writes.calls} writes for 500 frames`);
+    // Without coalescing this is 500 writes. A hold ends after 1 ms, so on a loaded machine where
+    // 100 sends take longer than that a part leaves in several writes; ten frames a write on
+    // average still shows the frames were held together.
+    assert.ok(writes.calls <= 50, `${writes.calls} writes for 500 frames`);
     await client.close();
   });
 

@@ -5,7 +5,12 @@ import type {
   PresenceNode,
   PresenceStore,
 } from '../src/transports/presence-store.interface.js';
-import { memoryBackplane, redisBackplane, type Backplane } from './support/backplanes.js';
+import {
+  memoryBackplane,
+  redisBackplane,
+  redisClusterBackplane,
+  type Backplane,
+} from './support/backplanes.js';
 import { waitFor } from './support/wait.js';
 
 /**
@@ -64,7 +69,11 @@ class FakeNode implements PresenceNode {
 }
 
 // Every guarantee in the TSDoc of PresenceStore, checked against each implementation.
-for (const backplane of [memoryBackplane(), redisBackplane()] as Backplane[]) {
+for (const backplane of [
+  memoryBackplane(),
+  redisBackplane(),
+  redisClusterBackplane(),
+] as Backplane[]) {
   describe(`presence store contract: ${backplane.name}`, () => {
     const nodes: FakeNode[] = [];
     let sequence = 0;

@@ -22,6 +22,16 @@ export interface BenchClient {
    * Manager reconnects; raw ws cannot recover.
    */
   reconnect(): Promise<{ recovered: boolean }>;
+  /**
+   * Sends the frames `frame(first)` … `frame(first + count - 1)` at once: they leave in one
+   * write, as a busy client's frames do, so the server reads them in bursts.
+   */
+  sendFrames(first: number, count: number, frame: (n: number) => string): void;
+}
+
+/** The part of a `ws` WebSocket the burst needs: its TCP socket, to cork it. */
+interface CorkableWebSocket {
+  _socket?: { cork(): void; uncork(): void };
 }
 
 /** How long a client waits for its connection to open before it fails. */
@@ -74,6 +84,16 @@ abstract class WsClient implements BenchClient {
     return { recovered: await this.open() };
   }
 
+  sendFrames(first: number, count: number, frame: (n: number) => string): void {
+    const ws = this.ws;
+    if (!ws) return;
+    // ws has no batch send; its TCP socket is a plain net.Socket, which cork batches.
+    const socket = (ws as unknown as CorkableWebSocket)._socket;
+    socket?.cork();
+    for (let n = first; n < first + count; n++) ws.send(frame(n));
+    socket?.uncork();
+  }
+
   /** Connects to `url` (by default the client's own); resolves with whether it recovered. */
   open(url = this.url): Promise<boolean> {
     return new Promise((resolve, reject) => {
@@ -105,7 +125,11 @@ abstract class WsClient implements BenchClient {
 class RawClient extends WsClient {
   protected listen(ws: WebSocket, ready: (recovered: boolean) => void): void {
     ws.once('open', () => ready(false));
-    ws.on('message', (data) => this.onStamp(JSON.parse(String(data)).t));
+    ws.on('message', (data) => {
+      // Answers to the inbound scenario's requests carry no stamp.
+      const { t } = JSON.parse(String(data));
+      if (typeof t === 'number') this.onStamp(t);
+    });
   }
 }
 
@@ -174,6 +198,9 @@ async function openSocketIo(url: string, onStamp: OnStamp): Promise<BenchClient>
       // discards the session. Its transport's `ws` socket is a plain `ws` WebSocket.
       const transport = socket.io.engine?.transport as EngineWebSocketTransport | undefined;
       transport?.ws?.terminate();
+    },
+    sendFrames: () => {
+      throw new Error('the inbound scenario has no socket.io client');
     },
     reconnect: async () => {
       const connected = socketIoConnected(socket);

@@ -128,7 +128,44 @@ async function inLanes<T>(
   };
 }
 
+/** Parameters of the `sendFrames` call. */
+export interface SendFramesParams {
+  event: string;
+  data: unknown;
+  perClient: number;
+  /** Frames each client sends per event-loop turn. */
+  perTurn: number;
+  /** Each frame then carries the id `<idPrefix><n>`, unique per client: a request. */
+  idPrefix?: string;
+}
+
+/**
+ * Every client sends `perClient` frames, `perTurn` at a time with one `setImmediate` between
+ * turns; resolves once all are handed to the sockets.
+ */
+async function sendFrames({
+  event,
+  data,
+  perClient,
+  perTurn,
+  idPrefix,
+}: SendFramesParams): Promise<{ sent: number; cpuMicros: number }> {
+  const cpuStart = cpuMicros();
+  const head = `{"event":${JSON.stringify(event)},`;
+  const tail = `"data":${JSON.stringify(data)}}`;
+  const plain = head + tail;
+  const frame =
+    idPrefix === undefined ? () => plain : (n: number) => `${head}"id":"${idPrefix}${n}",${tail}`;
+  for (let first = 0; first < perClient; first += perTurn) {
+    const count = Math.min(perTurn, perClient - first);
+    for (const client of clients) client.sendFrames(first, count, frame);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return { sent: perClient * clients.length, cpuMicros: cpuMicros() - cpuStart };
+}
+
 serveRpc({
+  sendFrames,
   connect,
   arm: ({ expected }: { expected: number }) => meter.arm(expected),
   collect: ({ stallMs }: { stallMs: number }) => meter.collect(stallMs),

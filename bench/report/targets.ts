@@ -4,6 +4,7 @@ import { CLUSTER_ROWS, CLUSTER_TABLE } from '../scenarios/cluster.js';
 import { heartbeatRows, HEARTBEAT_TABLE } from '../scenarios/heartbeat.js';
 import { HISTORY_TABLE } from '../scenarios/history.js';
 import { MEMORY_ROWS, CONNECTIONS_TABLE } from '../scenarios/idle-connections.js';
+import { INBOUND_TABLE, INBOUND_VARIANTS, inboundRows } from '../scenarios/inbound.js';
 import { stormRows, STORM_TABLE } from '../scenarios/storm.js';
 import { formatRatio, formatValue } from './format.js';
 import type { Results } from './results.js';
@@ -16,7 +17,8 @@ export interface TargetVerdict {
 }
 
 /**
- * The targets of issue 5 and of the streams issue ("Delivery you can count on"), each a
+ * The targets of issue 5, of the streams issue ("Delivery you can count on") and of the
+ * handlers issue (12), each a
  * comparison with a baseline in the same run (the machine is noisy; ratios are what carry over).
  */
 export function judgeTargets(results: Results, plan: Plan): TargetVerdict[] {
@@ -112,6 +114,14 @@ export function judgeTargets(results: Results, plan: Plan): TargetVerdict[] {
     CLUSTER_ROWS.throughput.id,
     'sio',
     (r) => r >= 2,
+  );
+  const plain = inboundRows(INBOUND_VARIANTS[0]);
+  ratio(
+    'inbound frames/s through a handler with no guards or pipes ≥ 3× Nest’s @SubscribeMessage gateway',
+    INBOUND_TABLE.id,
+    plain.rate.id,
+    'nest',
+    (r) => r >= 3,
   );
   return verdicts;
 }

@@ -1,4 +1,9 @@
-import type { FanOutResult, FanOutSpec } from '../servers/control-server.js';
+import type {
+  FanOutResult,
+  FanOutSpec,
+  JoinRoomSpec,
+  RoomSendSpec,
+} from '../servers/control-server.js';
 import type { ProcessStats } from '../servers/process-stats.js';
 import type { StormResult, StormSpec } from '../servers/push-storm.js';
 
@@ -29,6 +34,14 @@ export class ControlClient {
 
   sendMany(spec: FanOutSpec): Promise<FanOutResult> {
     return this.request('POST', '/send-many', spec);
+  }
+
+  joinRoom(spec: JoinRoomSpec): Promise<void> {
+    return this.request('POST', '/rooms/join', spec);
+  }
+
+  sendToRoom(spec: RoomSendSpec): Promise<FanOutResult> {
+    return this.request('POST', '/rooms/send', spec);
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -3,7 +3,7 @@ import { LatencyHistogram } from '../load/latency-histogram.js';
 import type { Protocol } from '../load/clients.js';
 import type { TallyReport } from '../load/client-tally.js';
 import type { MeterReport } from '../load/receive-meter.js';
-import type { ConnectReport, ReconnectReport } from '../load/worker.js';
+import type { ConnectReport, ReconnectReport, SendFramesParams } from '../load/worker.js';
 import { startChild, stopChild, whileRunning, type Child } from '../processes/children.js';
 import { paths } from '../paths.js';
 import { childReady, RpcClient } from '../processes/rpc.js';
@@ -209,6 +209,17 @@ export class LoadPool {
         return { ...report, latency };
       }),
     );
+  }
+
+  /** Every client of every worker sends its frames (see the worker's `sendFrames`). */
+  async sendFrames(params: SendFramesParams): Promise<{ sent: number; cpuMicros: number }> {
+    const reports = await Promise.all(
+      this.rpc.map((rpc) => rpc.call<{ sent: number; cpuMicros: number }>('sendFrames', params)),
+    );
+    return {
+      sent: sum(reports.map((r) => r.sent)),
+      cpuMicros: sum(reports.map((r) => r.cpuMicros)),
+    };
   }
 
   async stop(): Promise<void> {

@@ -49,7 +49,8 @@ const REGISTRATION_TIMEOUT_MS = 20_000;
 /**
  * Connects users `from` ≤ i < `to` to `server` and waits until the server counts them all, so
  * the next push reaches every one. Throws if any handshake fails: a partial population would
- * make every later number wrong.
+ * make every later number wrong. `held` is how many connections the server has before (by
+ * default users below `from` are connected to it; another node of a cluster may hold them).
  */
 export async function connectUsers(
   ctx: BenchContext,
@@ -59,6 +60,7 @@ export async function connectUsers(
   from: number,
   to: number,
   token?: (userIndex: number) => string,
+  held = from,
 ): Promise<ConnectSummary> {
   const summary = await load.connect(
     system.protocol,
@@ -72,7 +74,8 @@ export async function connectUsers(
       `${summary.failed} of ${to - from} handshakes failed (first: ${summary.firstError})`,
     );
   }
-  await untilConnections(server, (n) => n >= to, `register ${to} connections`);
+  const expected = held + to - from;
+  await untilConnections(server, (n) => n >= expected, `register ${expected} connections`);
   return summary;
 }
 

@@ -1,8 +1,11 @@
 import type { Protocol } from '../load/clients.js';
 import { userId } from '../users.js';
 
-/** The three systems compared; every table has one column per system. */
-export type SystemId = 'ours' | 'raw' | 'sio';
+/**
+ * The systems compared: most tables have one column for each of the first three; Nest's own
+ * gateway (`nest`) only handles client frames, for the inbound table.
+ */
+export type SystemId = 'ours' | 'raw' | 'sio' | 'nest';
 
 export interface SystemSpec {
   /** `'base'`: our module as another checkout built it (`--baseline`, see baseline.ts). */
@@ -43,6 +46,15 @@ export const SYSTEMS: readonly SystemSpec[] = [
     protocol: 'socket.io',
     url: (port, i) => `http://127.0.0.1:${port}/?user=${userId(i)}`,
   },
+  {
+    id: 'nest',
+    label: 'Nest @SubscribeMessage gateway',
+    short: 'Nest gateway',
+    script: 'servers/nest-ws.js',
+    // Plain `ws` frames both ways; a client is registered once it is open.
+    protocol: 'raw',
+    url: (port, i) => `ws://127.0.0.1:${port}/ws?user=${userId(i)}`,
+  },
 ];
 
 export function system(id: SystemId): SystemSpec {
@@ -54,8 +66,10 @@ export function isOurModule(spec: SystemSpec): boolean {
   return spec.id === 'ours' || spec.id === 'base';
 }
 
-/** The columns of a table comparing the three systems. */
-export const SYSTEM_COLUMNS = SYSTEMS.map(({ id, label, short }) => ({ id, label, short }));
+/** The columns of a table comparing the three systems that push. */
+export const SYSTEM_COLUMNS = SYSTEMS.filter(({ id }) => id !== 'nest').map(
+  ({ id, label, short }) => ({ id, label, short }),
+);
 
 /** Our module against each baseline. */
 export const SYSTEM_RATIOS: readonly [string, string][] = [

@@ -12,6 +12,18 @@ export interface FanOutSpec {
   userCount?: number;
 }
 
+/** Body of `POST /rooms/join`. */
+export interface JoinRoomSpec {
+  room: string;
+  users: string[];
+}
+
+/** Body of `POST /rooms/send`. */
+export interface RoomSendSpec {
+  room: string;
+  bytes: number;
+}
+
 /** Answer of the fan-out routes: the timestamp the payload carries. */
 export interface FanOutResult {
   sentNs: number;
@@ -31,6 +43,10 @@ type Route = (body: any) => unknown;
  * | `POST /push-storm`             | `StormSpec`   | `StormResult` once every send was issued |
  * | `POST /broadcast`              | `FanOutSpec`  | `FanOutResult`  |
  * | `POST /send-many`              | `FanOutSpec`  | `FanOutResult`  |
+ * | `POST /rooms/join`             | `JoinRoomSpec` | `{}` once the users are members |
+ * | `POST /rooms/send`             | `RoomSendSpec` | `FanOutResult` |
+ *
+ * The rooms routes answer 500 on a system without rooms.
  */
 export async function startControlServer(
   target: PushTarget,
@@ -58,8 +74,23 @@ export async function startControlServer(
       target.sendMany(users, payload);
       return { sentNs: payload.t } satisfies FanOutResult;
     },
+    'POST /rooms/join': async (spec: JoinRoomSpec) => {
+      if (!target.joinRoom) throw new Error('this system has no rooms');
+      await target.joinRoom(spec.room, spec.users);
+      return {};
+    },
+    'POST /rooms/send': (spec: RoomSendSpec) => {
+      if (!target.sendToRoom) throw new Error('this system has no rooms');
+      const payload = stamped(fillerFor(spec.bytes));
+      target.sendToRoom(spec.room, payload);
+      return { sentNs: payload.t } satisfies FanOutResult;
+    },
   };
   const server = createServer((req, res) => void handle(routes, req, res));
+  // No server-side keep-alive timeout: a server whose loop was blocked for longer (a flood of
+  // inbound frames, read in one go) would otherwise close the harness's idle connection just as
+  // its next request arrives on it, failing that request; the harness's client closes idle ones.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
 }

@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { nowNs } from '../clock.js';
+import { inboundTally } from './inbound-tally.js';
 
 /** What `GET /stats` answers: the server process's resources at one instant. */
 export interface ProcessStats {
@@ -10,6 +11,10 @@ export interface ProcessStats {
   /** User + system CPU time since the process started, in microseconds. */
   cpuMicros: number;
   connections: number;
+  /** Client frames the server's handlers ran for so far (the inbound scenario's). */
+  handled: number;
+  /** When the last of them ran (0: none yet). */
+  lastHandledNs: number;
   /** Event-loop delay since the last reset, in milliseconds (includes the 1 ms sampling period). */
   eventLoopDelay: { maxMs: number; p99Ms: number; meanMs: number };
 }
@@ -40,6 +45,8 @@ export class ProcessMonitor {
       heapUsed,
       cpuMicros: cpu.user + cpu.system,
       connections: this.connections(),
+      handled: inboundTally.handled,
+      lastHandledNs: inboundTally.lastNs,
       eventLoopDelay: {
         maxMs: empty ? 0 : this.delay.max / 1e6,
         p99Ms: empty ? 0 : this.delay.percentile(99) / 1e6,

@@ -9,4 +9,11 @@ export interface PushTarget {
   broadcast(payload: unknown): void;
   /** Live connections this process holds, to know when a wave of clients is registered. */
   connectionCount(): number;
+  /**
+   * Rooms, for the systems that have them: makes the users (connected to this process) members
+   * of `room`, resolving once a message sent next reaches them.
+   */
+  joinRoom?(room: string, users: string[]): Promise<void>;
+  /** Pushes `payload` to every member of `room`, with the system's own room API. */
+  sendToRoom?(room: string, payload: unknown): void;
 }

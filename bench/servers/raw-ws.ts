@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { InboundEvent, inboundTally, REQUEST_ANSWER } from './inbound-tally.js';
 import { serve } from './serve.js';
 import { userFromUrl } from './user-from-url.js';
 
@@ -23,10 +24,29 @@ serve(async (config) => {
     lastPong.set(ws, Date.now());
     ws.on('pong', () => lastPong.set(ws, Date.now()));
     ws.on('error', () => undefined); // the close that follows unregisters it
+    if (config.inbound) ws.on('message', (data) => handleFrame(ws, String(data)));
     ws.on('close', () => {
       if (sockets.get(user) === ws) sockets.delete(user);
     });
   });
+
+  /**
+   * The naive inbound path: `JSON.parse` and a switch on the event, with no validation; a
+   * request is answered with its id, as ours acks it.
+   */
+  const handleFrame = (ws: WebSocket, text: string): void => {
+    let frame: { event?: unknown; id?: unknown };
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (frame.event === InboundEvent.Plain) inboundTally.record();
+    else if (frame.event === InboundEvent.Request) {
+      inboundTally.record();
+      ws.send(JSON.stringify({ event: 'ack', id: frame.id, data: REQUEST_ANSWER }));
+    }
+  };
 
   const { intervalMs, timeoutMs } = config.heartbeat;
   setInterval(() => {

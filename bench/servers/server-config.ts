@@ -27,6 +27,12 @@ export interface ServerConfig {
    * another node).
    */
   redis?: { url: string; nodeId: string; socketIoAdapter?: 'redis' | 'redis-streams' };
+  /**
+   * The inbound scenario: handle the client events of `InboundEvent` (see inbound-tally.ts), and
+   * for ours, with no inbound rate limit (the other systems have none). Absent, no server reads
+   * client frames, so the other scenarios measure the systems without handlers.
+   */
+  inbound?: boolean;
 }
 
 /** The one IPC message a server sends, once it accepts WebSocket and control connections. */

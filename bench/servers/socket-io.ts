@@ -53,6 +53,10 @@ serve(async (config) => {
       sendMany: (users, payload) => io.to(users).emit('message', payload),
       broadcast: (payload) => io.emit('message', payload),
       connectionCount: () => io.engine.clientsCount,
+      // Rooms belong to sockets: this node's sockets of those users join (each user's socket is
+      // in the room named after the user). Other nodes' sockets join through their own node.
+      joinRoom: async (room, users) => io.local.in(users).socketsJoin(room),
+      sendToRoom: (room, payload) => io.to(room).emit('message', payload),
     },
   };
 });

@@ -21,6 +21,7 @@ import {
   ClientEvent,
   CloseCode,
   encodeRoomPositions,
+  MAX_REQUEST_ID_LENGTH,
   MAX_ROOM_POSITIONS_LENGTH,
   parseEnvelope,
   RecoveryParameter,
@@ -198,12 +199,15 @@ export class ChatClient<M = unknown> {
    * `unknown_event`, `internal`…), `timeout` when no answer came within `timeoutMs`, `closed`.
    * While disconnected it waits for the next connection; a request whose connection died before
    * the answer is sent again with the same id, which the server answers without running the
-   * handler twice.
+   * handler twice. Give your own `id` to retry across page reloads too.
+   *
+   * Rejects with a `TypeError` for an empty or reserved event, an `id` that is not a string of
+   * 1–64 characters, or an `id` that a request of this client is still waiting with.
    */
   request<R = unknown>(
     event: string,
     data?: unknown,
-    { timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS }: { timeoutMs?: number } = {},
+    { timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, id: ownId }: ChatRequestOptions = {},
   ): Promise<R> {
     if (
       typeof event !== 'string' ||
@@ -220,7 +224,25 @@ export class ChatClient<M = unknown> {
         new ChatClientError('closed', 'ChatClient.request: the client is closed'),
       );
     }
-    const id = requestId();
+    if (
+      ownId !== undefined &&
+      (typeof ownId !== 'string' || ownId.length < 1 || ownId.length > MAX_REQUEST_ID_LENGTH)
+    ) {
+      return Promise.reject(
+        new TypeError(
+          `ChatClient.request: option "id" must be a string of 1-${MAX_REQUEST_ID_LENGTH} characters, got ${describe(ownId)}`,
+        ),
+      );
+    }
+    if (ownId !== undefined && this.requests.has(ownId)) {
+      // Both would wait for one answer under one key; the first would never settle.
+      return Promise.reject(
+        new TypeError(
+          `ChatClient.request: option "id": a request with id "${ownId}" is still waiting for its answer`,
+        ),
+      );
+    }
+    const id = ownId ?? requestId();
     const frame = JSON.stringify({ event, data, id });
     return new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -556,6 +578,21 @@ export class ChatClient<M = unknown> {
 /** How long `request()` waits for an answer by default. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
+/** Options of {@link ChatClient.request}. */
+export interface ChatRequestOptions {
+  /**
+   * How long to wait for the answer, across reconnects.
+   * @default 10000
+   */
+  timeoutMs?: number;
+  /**
+   * The request's id, 1–64 characters: the server answers a repeated id (from the same user,
+   * within its idempotency window) without running the handler again, so a page that saves it
+   * can retry after a reload. By default a random one.
+   */
+  id?: string;
+}
+
 interface PendingRequest {
   frame: string;
   resolve: (value: unknown) => void;
@@ -584,6 +621,10 @@ function socketError(message: unknown, status: number | undefined): ChatClientEr
   }
   const detail = typeof message === 'string' ? `: ${message}` : '';
   return new ChatClientError('socket_error', `ChatClient: WebSocket error${detail}`);
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? `${value.length} characters` : typeof value;
 }
 
 function messageOf(err: unknown): string {

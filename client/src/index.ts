@@ -1,4 +1,4 @@
-export { ChatClient } from './chat-client.js';
+export { ChatClient, type ChatRequestOptions } from './chat-client.js';
 export type { ChatClientOptions } from './chat-client-options.js';
 export type {
   ChatClientEvents,

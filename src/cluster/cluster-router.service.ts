@@ -15,6 +15,7 @@ import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
 import type { BrokerNode } from '../transports/broker.interface.js';
 import type { ChatTransport } from '../transports/chat-transport.interface.js';
+import { PartialLookupError } from '../transports/presence-lookup.error.js';
 import { roomChannel } from './room-channel.js';
 import {
   decodeClusterMessage,
@@ -237,15 +238,22 @@ export class ClusterRouterService
       if ('users' in target) for (const user of target.users) users.add(user);
     }
     let located: Map<string, string[]>;
+    // Users whose presence could not be read (their shard is down): their sends are incomplete,
+    // the others' go out.
+    let unreachable: ReadonlySet<string> = new Set();
     try {
       located = users.size === 0 ? new Map() : await this.locate([...users], deadline);
-    } catch {
+    } catch (err) {
       increment(this.stats.clusterErrors, 'lookup');
-      for (const send of batch) {
-        send.result.incomplete = 'backplane_unavailable';
-        send.resolve();
+      if (!(err instanceof PartialLookupError)) {
+        for (const send of batch) {
+          send.result.incomplete = 'backplane_unavailable';
+          send.resolve();
+        }
+        return;
       }
-      return;
+      located = err.located;
+      unreachable = err.unreachable;
     }
 
     const perNode = new Map<string, DeliverItem[]>();
@@ -263,6 +271,9 @@ export class ClusterRouterService
         if (target.except?.length) item.except = [...target.except];
         append(perRoom, target.room, item);
       } else {
+        if ('users' in target && target.users.some((user) => unreachable.has(user))) {
+          send.result.incomplete = 'backplane_unavailable';
+        }
         const items = this.itemsPerNode(id, send, located);
         if (items.size === 0) {
           send.resolve();

@@ -42,6 +42,11 @@ export class LocalDeliveryService implements LocalDeliverer {
       for (const user of target.users) this.write(this.registry.of(user), frame, stamp, result);
       return result;
     }
+    if (stamp && 'room' in target && target.except) {
+      for (const user of target.except) {
+        for (const connection of this.registry.of(user)) this.streams.pass(connection, stamp);
+      }
+    }
     return this.write(this.connections(target), frame, stamp, result);
   }
 

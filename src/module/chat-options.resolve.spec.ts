@@ -130,19 +130,59 @@ describe('resolveChatOptions', () => {
     ],
     ['a node id with spaces', { nodeId: 'my node' }, /option "nodeId" must be 1 to 64 letters/],
     [
-      'redis without url, options or client',
+      'redis without url, cluster, options or client',
       { redis: {} },
-      /option "redis" must give "url", "options" or your own "client"/,
+      /option "redis" must give "url", "cluster", "options" or your own "client"/,
     ],
     [
       'a redis client that is not one',
       { redis: { client: { status: 'ready' } as never } },
-      /option "redis.client" must be an ioredis Redis instance/,
+      /option "redis.client" must be an ioredis Redis or Cluster instance/,
     ],
     [
       'a redis client with a url',
       { redis: { url: 'redis://x', client: { status: 'ready', duplicate: () => ({}) } } },
-      /option "redis.client" cannot be combined with "url" or "options"/,
+      /option "redis.client" cannot be combined with "url", "cluster" or "options"/,
+    ],
+    [
+      'redis cluster nodes with a url',
+      { redis: { url: 'redis://x', cluster: [{ host: '127.0.0.1', port: 7000 }] } },
+      /option "redis.cluster" cannot be combined with "url"/,
+    ],
+    [
+      'an empty list of redis cluster nodes',
+      { redis: { cluster: [] } },
+      /option "redis.cluster" must be a non-empty array of \{ host, port \}/,
+    ],
+    [
+      'a redis cluster node without a port',
+      { redis: { cluster: [{ host: '127.0.0.1' }] as never } },
+      /option "redis.cluster" must be a non-empty array of \{ host, port \}/,
+    ],
+    [
+      'a Cluster client with a plain Redis subscriber',
+      {
+        redis: {
+          client: { status: 'ready', duplicate: () => ({}), isCluster: true } as never,
+          subscriber: { status: 'ready', duplicate: () => ({}), isCluster: false } as never,
+        },
+      },
+      /option "redis.subscriber" must be of the same kind as "client"/,
+    ],
+    [
+      'a Cluster subscriber without sharded subscribers',
+      {
+        redis: {
+          client: { status: 'ready', duplicate: () => ({}), isCluster: true } as never,
+          subscriber: {
+            status: 'ready',
+            duplicate: () => ({}),
+            isCluster: true,
+            options: {},
+          } as never,
+        },
+      },
+      /option "redis.subscriber" must be a Cluster made with shardedSubscribers: true/,
     ],
     [
       'a redis subscriber without a client',

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { originPolicy } from '../connection/handshake/origin-policy.js';
 import type { ChatModuleOptions } from '../options/chat-options.interface.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
-import type {
-  RedisTransportOptions,
-  ResolvedRedisOptions,
+import {
+  isClusterClient,
+  type RedisTransportOptions,
+  type ResolvedRedisOptions,
 } from '../transports/redis/redis-options.js';
 import { DEFAULT_CHAT_OPTIONS } from './chat-options.defaults.js';
 
@@ -143,24 +144,46 @@ function redisOptions(redis: RedisTransportOptions): ResolvedRedisOptions {
 }
 
 function validateRedis(redis: ResolvedRedisOptions): void {
-  const sources = [redis.url, redis.options, redis.client].filter((given) => given !== undefined);
+  const sources = [redis.url, redis.cluster, redis.options, redis.client].filter(
+    (given) => given !== undefined,
+  );
   if (sources.length === 0) {
-    throw invalid('redis', 'must give "url", "options" or your own "client"', redis);
+    throw invalid('redis', 'must give "url", "cluster", "options" or your own "client"', redis);
   }
   if (redis.client !== undefined && sources.length > 1) {
-    throw invalid('redis.client', 'cannot be combined with "url" or "options"', 'both');
+    throw invalid('redis.client', 'cannot be combined with "url", "cluster" or "options"', 'both');
   }
+  if (redis.cluster !== undefined) validateClusterNodes(redis);
   for (const name of ['client', 'subscriber'] as const) {
     const client = redis[name];
     if (
       client !== undefined &&
       typeof (client as { duplicate?: unknown }).duplicate !== 'function'
     ) {
-      throw invalid(`redis.${name}`, 'must be an ioredis Redis instance', client);
+      throw invalid(`redis.${name}`, 'must be an ioredis Redis or Cluster instance', client);
     }
   }
   if (redis.subscriber !== undefined && redis.client === undefined) {
     throw invalid('redis.subscriber', 'needs "client" too', 'subscriber alone');
+  }
+  if (redis.subscriber !== undefined) {
+    const clustered = isClusterClient(redis.client);
+    if (isClusterClient(redis.subscriber) !== clustered) {
+      throw invalid(
+        'redis.subscriber',
+        'must be of the same kind as "client" (both Redis or both Cluster)',
+        redis.subscriber,
+      );
+    }
+    const sharded = (redis.subscriber as { options?: { shardedSubscribers?: unknown } }).options
+      ?.shardedSubscribers;
+    if (clustered && sharded !== true) {
+      throw invalid(
+        'redis.subscriber',
+        'must be a Cluster made with shardedSubscribers: true (the transport uses SSUBSCRIBE)',
+        sharded,
+      );
+    }
   }
   if (redis.url !== undefined && !/^rediss?:\/\//.test(redis.url)) {
     throw invalid('redis.url', "must start with 'redis://' or 'rediss://'", redis.url);
@@ -169,6 +192,29 @@ function validateRedis(redis: ResolvedRedisOptions): void {
   positiveInteger('redis.connectTimeoutMs', redis.connectTimeoutMs);
   if (typeof redis.keyPrefix !== 'string') {
     throw invalid('redis.keyPrefix', 'must be a string', redis.keyPrefix);
+  }
+}
+
+function validateClusterNodes(redis: ResolvedRedisOptions): void {
+  if (redis.url !== undefined) {
+    throw invalid('redis.cluster', 'cannot be combined with "url"', 'both');
+  }
+  const nodes = redis.cluster;
+  const valid =
+    Array.isArray(nodes) &&
+    nodes.length > 0 &&
+    nodes.every(
+      (node) =>
+        node !== null &&
+        typeof node === 'object' &&
+        typeof node.host === 'string' &&
+        node.host !== '' &&
+        Number.isInteger(node.port) &&
+        node.port > 0 &&
+        node.port < 65536,
+    );
+  if (!valid) {
+    throw invalid('redis.cluster', 'must be a non-empty array of { host, port }', nodes);
   }
 }
 

@@ -62,7 +62,11 @@ export interface PresenceStore {
   join(entry: PresenceEntry, limit: number, rejoin?: boolean): Promise<JoinResult>;
   /** Removes a connection. */
   leave(entry: PresenceEntry): Promise<void>;
-  /** For each user, the node id of each of its live connections (a node once per connection). */
+  /**
+   * For each user, the node id of each of its live connections (a node once per connection).
+   * Rejects with a `PartialLookupError`, carrying the answer for the others, when only some of
+   * the users could be looked up (a sharded store with a shard down).
+   */
   locate(users: readonly string[]): Promise<Map<string, string[]>>;
   /** Every user with a live connection anywhere. */
   users(): Promise<string[]>;

@@ -5,6 +5,7 @@ import { MemoryHub } from '../../src/transports/memory/memory-hub.js';
 import { MemoryTransport } from '../../src/transports/memory/memory.transport.js';
 import type { RedisTransportOptions } from '../../src/transports/redis/redis-options.js';
 import { RedisTransport } from '../../src/transports/redis/redis.transport.js';
+import { RedisCluster } from './redis-cluster.js';
 import { RedisServer } from './redis-server.js';
 
 /**
@@ -26,6 +27,12 @@ export interface Backplane {
    * (Redis backplanes only).
    */
   dropSubscribers?(): Promise<void>;
+  /**
+   * Whether the client replaces a dropped subscriber connection at once and queues what is asked
+   * of it meanwhile (ioredis's sharded subscribers on a Redis Cluster), so that a subscribe or
+   * unsubscribe during a drop may succeed instead of failing.
+   */
+  readonly resubscribesAtOnce?: boolean;
 }
 
 /** Nodes in one process sharing a {@link MemoryHub}. */
@@ -70,5 +77,37 @@ export function redisBackplane(): Backplane {
       await client.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       client.disconnect();
     },
+  };
+}
+
+/** Nodes on a real three-master Redis Cluster of the test's own, without replicas. */
+export function redisClusterBackplane(): Backplane {
+  let cluster: RedisCluster | undefined;
+  const eachMaster = async (run: (master: ioredis.Redis) => Promise<unknown>): Promise<void> => {
+    const masters = cluster!.masterClients();
+    try {
+      await Promise.all(masters.map(run));
+    } finally {
+      for (const master of masters) master.disconnect();
+    }
+  };
+  return {
+    name: 'Redis Cluster',
+    survivesCrashes: true,
+    resubscribesAtOnce: true,
+    start: async () => {
+      cluster = await RedisCluster.start();
+    },
+    stop: async () => cluster?.stop(),
+    transport: (redis = {}) =>
+      new RedisTransport(
+        ioredis,
+        resolveChatOptions({
+          authenticate: () => null,
+          redis: { cluster: cluster!.nodes, ...redis },
+        }).redis!,
+      ),
+    flush: () => eachMaster((master) => master.flushall()),
+    dropSubscribers: () => eachMaster((master) => master.call('CLIENT', 'KILL', 'TYPE', 'pubsub')),
   };
 }

@@ -12,13 +12,7 @@ import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../../options/resolved-options.js';
 import { ServerEvent } from '../../protocol/events.js';
 import type { ChatTransport } from '../../transports/chat-transport.interface.js';
-import { RoomsService } from './rooms.service.js';
-
-/** The data of a room's `presence` event. */
-export interface RoomPresenceData {
-  user: string;
-  online: boolean;
-}
+import { RoomsService, type RoomPresenceData } from './rooms.service.js';
 
 /**
  * @internal Room presence events (`roomPresence`), as Phoenix Presence sends them per topic:

@@ -2,8 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClusterRouterService } from '../../cluster/cluster-router.service.js';
 import type { DeliveryAction } from '../../cluster/local-deliverer.js';
 import { ChatStatsService } from '../../common/chat-stats.service.js';
+import { ClientRegistryService } from '../../connection/client-registry.service.js';
 import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../../options/resolved-options.js';
+import { ServerEvent } from '../../protocol/events.js';
 import { pushHead } from '../../protocol/frames.js';
 import type { ChatTransport } from '../../transports/chat-transport.interface.js';
 import type { StreamPosition } from '../../transports/history-store.interface.js';
@@ -40,6 +42,17 @@ export interface RoomMember {
 }
 
 /**
+ * The data of a room's `presence` event (`roomPresence`). Without `member` it says a member came
+ * online anywhere or went offline everywhere; with it, that `user` joined (`true`) or left
+ * (`false`) the room, and `online` is whether they are online now.
+ */
+export interface RoomPresenceData {
+  user: string;
+  online: boolean;
+  member?: boolean;
+}
+
+/**
  * Rooms that belong to users, not to connections: a member stays one while offline, on every
  * device and every node, and needs no rejoin after a reconnect. Every live connection of a
  * member gets the room's messages, each once; a room message is stored once in the room's
@@ -61,12 +74,14 @@ export class RoomsService {
     private readonly router: ClusterRouterService,
     private readonly dispatcher: DispatchService,
     private readonly stats: ChatStatsService,
+    private readonly registry: ClientRegistryService,
   ) {}
 
   /**
    * Makes `user` a member of `room` (nothing changes if they are one). Their live connections,
    * wherever they are, start getting the room's messages, and are told with a `room` frame; when
-   * this resolves they have been, so a message sent next reaches them after that frame.
+   * this resolves they have been, so a message sent next reaches them after that frame. With
+   * `roomPresence`, the other members get a `presence` event with `member: true`.
    * @throws TypeError for an invalid room or user id.
    */
   async join(room: string, user: string): Promise<void> {
@@ -76,17 +91,20 @@ export class RoomsService {
     // Where the room stood at the join: the user's connections get what follows it.
     const position = limits && (await this.transport.history.position(roomStream(room), limits));
     await this.announce(user, { membership: { room, member: true, position } });
+    await this.tellMembers(room, user, true);
   }
 
   /**
    * Ends the membership of `user` in `room` (nothing changes if there is none); their live
-   * connections stop getting the room's messages.
+   * connections stop getting the room's messages. With `roomPresence`, the remaining members get
+   * a `presence` event with `member: false`.
    * @throws TypeError for an invalid room or user id.
    */
   async leave(room: string, user: string): Promise<void> {
     check(room, user);
     if (!(await this.transport.membership.remove(room, user))) return;
     await this.announce(user, { membership: { room, member: false } });
+    await this.tellMembers(room, user, false);
   }
 
   /**
@@ -135,16 +153,8 @@ export class RoomsService {
   async members(room: string): Promise<RoomMember[]> {
     check(room);
     const users = (await this.transport.membership.members(room)).sort();
-    let located: Map<string, string[]> | undefined;
-    try {
-      located = await this.transport.presence.locate(users);
-    } catch (err) {
-      this.logger.debug(`Presence query failed, answering for this process: ${String(err)}`);
-    }
-    return users.map((user) => ({
-      user,
-      online: (located?.get(user)?.length ?? 0) > 0,
-    }));
+    const online = await this.online(users);
+    return users.map((user) => ({ user, online: online(user) }));
   }
 
   /** Every room `user` is a member of. */
@@ -153,12 +163,43 @@ export class RoomsService {
     return (await this.transport.membership.roomsOf(user)).sort();
   }
 
-  /** Tells the nodes holding the user's connections (this one included) of a membership change. */
   /** Applies a membership change to the user's connections everywhere; settles once it has. */
   private async announce(user: string, action: DeliveryAction): Promise<void> {
     const target = { users: [user] };
     const local = this.local.deliver(target, action);
     await Promise.all([local.applied, this.router.forward(target, action, local)]);
+  }
+
+  /**
+   * With `roomPresence`, tells the room's other members that `user` joined or left. The change
+   * itself has happened whatever becomes of this, so a failure is logged, not thrown.
+   */
+  private async tellMembers(room: string, user: string, member: boolean): Promise<void> {
+    if (!this.options.roomPresence) return;
+    try {
+      const online = (await this.online([user]))(user);
+      const data: RoomPresenceData = { user, online, member };
+      await this.sendToRoom(room, data, {
+        event: ServerEvent.Presence,
+        volatile: true,
+        except: user,
+      });
+    } catch (err) {
+      this.logger.warn(
+        `Could not tell room ${room} that ${user} ${member ? 'joined' : 'left'}: ${String(err)}`,
+      );
+    }
+  }
+
+  /** Whether each of `users` is online in the cluster; this process's view if it is unreachable. */
+  private async online(users: string[]): Promise<(user: string) => boolean> {
+    try {
+      const located = await this.transport.presence.locate(users);
+      return (user) => (located.get(user)?.length ?? 0) > 0;
+    } catch (err) {
+      this.logger.debug(`Presence query failed, answering for this process: ${String(err)}`);
+      return (user) => this.registry.of(user).length > 0;
+    }
   }
 }
 

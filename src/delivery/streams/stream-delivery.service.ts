@@ -61,6 +61,17 @@ export class StreamDeliveryService {
   }
 
   /**
+   * A stored room push that leaves this connection's user out (`except`): its cursor moves past
+   * it, so that the next push is no gap whose fill would replay what it was left out of. A held
+   * connection, or one already behind, keeps its cursor: its fill catches up as before.
+   */
+  pass(connection: ChatConnection, stamp: StreamStamp): void {
+    const cursor = stamp.room === undefined ? undefined : connection.roomCursors?.get(stamp.room);
+    if (!cursor || connection.held || cursor.epoch !== stamp.epoch) return;
+    if (stamp.offset === cursor.offset + 1) cursor.offset = stamp.offset;
+  }
+
+  /**
    * Fills what a connection's room stream is missing up to `head`, when it is behind it: for the
    * pushes appended between a join and this node's subscription to the room.
    */

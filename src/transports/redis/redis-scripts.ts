@@ -1,80 +1,128 @@
 // Lua scripts of the Redis transport. Each runs atomically in Redis, so presence is never updated
 // by read-then-write from Node. Times come from Redis's own clock (TIME), one clock for the whole
-// cluster. A connection id is `<nodeId>.<n>`; scripts find the node as the part before the last dot.
+// cluster (on a Redis Cluster: the clocks of its masters, kept in step as any servers are). A
+// connection id is `<nodeId>.<n>`; scripts find the node as the part before the last dot. On a
+// Redis Cluster a script touches the keys of one slot only: the `_SHARDED` variants.
 
-/** Current Redis time in milliseconds, and a helper telling whether a node's liveness is current. */
-const PRELUDE = `
+/** Current Redis time in milliseconds, and the node of a connection id. */
+const CLOCK = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local alive = {}
-local function isAlive(nodesKey, node)
-  if alive[node] == nil then
-    local expires = redis.call('ZSCORE', nodesKey, node)
-    alive[node] = expires ~= false and expires ~= nil and tonumber(expires) > now
-  end
-  return alive[node]
-end
 local function nodeOf(member)
   return string.match(member, '^(.*)%.')
 end
 `;
 
+/** `isAlive(node)` from the nodes zset, KEYS[NODES] (standalone Redis: any key is at hand). */
+const aliveFromKey = (nodes: number): string => `${CLOCK}
+local alive = {}
+local function isAlive(node)
+  if alive[node] == nil then
+    local expires = redis.call('ZSCORE', KEYS[${nodes}], node)
+    alive[node] = expires ~= false and expires ~= nil and tonumber(expires) > now
+  end
+  return alive[node]
+end
+`;
+
 /**
- * KEYS: user zset, nodes zset, this node's hash. ARGV: connection id, user, limit, since ('' for a
- * fresh join), key prefix, eviction list lifetime in ms. Drops the user's entries on dead nodes,
- * adds the connection, then removes the oldest entries beyond the limit and files each in its
- * node's eviction list (read at the node's next refresh, in case the faster pub/sub notice is
- * lost). Returns { since, evicted ids }.
+ * `isAlive(node)` from the caller's copy of the nodes zset, pairs of node id and liveness expiry
+ * in ARGV from index FIRST. On a Redis Cluster the nodes zset is in another slot than a user's
+ * keys, so a user's script cannot read it. A node the copy does not know is taken as alive (it
+ * may have started since the copy was made); the caller checks those against the zset itself.
  */
-export const JOIN = `${PRELUDE}
+const aliveFromArgs = (first: number): string => `${CLOCK}
+local expiry = {}
+for i = ${first}, #ARGV, 2 do expiry[ARGV[i]] = tonumber(ARGV[i + 1]) end
+local function isAlive(node)
+  local expires = expiry[node]
+  return expires == nil or expires > now
+end
+`;
+
+/**
+ * Drops the user's entries on dead nodes, adds the connection, then removes the oldest entries
+ * beyond the limit. KEYS[1]: user zset. ARGV: connection id, user, limit, since ('' for a fresh
+ * join). Returns { since, evicted ids }.
+ */
+const JOIN_BODY = `
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if not isAlive(KEYS[2], nodeOf(member)) then redis.call('ZREM', KEYS[1], member) end
+  if not isAlive(nodeOf(member)) then redis.call('ZREM', KEYS[1], member) end
 end
 local since = tonumber(ARGV[4]) or now
 redis.call('ZADD', KEYS[1], since, ARGV[1])
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
 local evicted = {}
 if excess > 0 then
   evicted = redis.call('ZRANGE', KEYS[1], 0, excess - 1)
   redis.call('ZREM', KEYS[1], unpack(evicted))
-  for _, member in ipairs(evicted) do
-    local list = ARGV[5] .. 'ev:' .. nodeOf(member)
-    redis.call('RPUSH', list, member)
-    redis.call('PEXPIRE', list, ARGV[6])
-  end
+end
+`;
+
+/**
+ * A join on standalone Redis, in one atomic step with the bookkeeping in other keys. KEYS: user
+ * zset, nodes zset, this node's hash. ARGV as {@link JOIN_BODY}, then the key prefix and the
+ * eviction list lifetime in ms. Also files the connection in this node's hash, and each evicted
+ * entry in its node's eviction list (read at that node's next refresh, in case the faster pub/sub
+ * notice is lost).
+ */
+export const JOIN = `${aliveFromKey(2)}${JOIN_BODY}
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+for _, member in ipairs(evicted) do
+  local list = ARGV[5] .. '{n:' .. nodeOf(member) .. '}:ev'
+  redis.call('RPUSH', list, member)
+  redis.call('PEXPIRE', list, ARGV[6])
 end
 return { string.format('%.3f', since), evicted }
 `;
 
-/** KEYS: nodes zset, then one user zset per user. Returns, per user, the node of each live entry. */
-export const LOCATE = `${PRELUDE}
+/**
+ * A join on a Redis Cluster: only the user's zset, the one slot the script may touch. ARGV as
+ * {@link JOIN_BODY}, then the nodes' liveness pairs. The caller files the rest itself.
+ */
+export const JOIN_SHARDED = `${aliveFromArgs(5)}${JOIN_BODY}
+return { string.format('%.3f', since), evicted }
+`;
+
+/** Per user zset in KEYS from index FIRST: the node of each live entry. */
+const locateBody = (first: number): string => `
 local result = {}
-for i = 2, #KEYS do
+for i = ${first}, #KEYS do
   local nodes = {}
   for _, member in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
     local node = nodeOf(member)
-    if isAlive(KEYS[1], node) then nodes[#nodes + 1] = node end
+    if isAlive(node) then nodes[#nodes + 1] = node end
   end
   result[#result + 1] = nodes
 end
 return result
 `;
 
+/** KEYS: nodes zset, then one user zset per user. Returns, per user, the node of each live entry. */
+export const LOCATE = `${aliveFromKey(1)}${locateBody(2)}`;
+
 /**
- * KEYS: nodes zset, this node's eviction list. ARGV: node id, time-to-live in ms. Extends this
- * node's liveness and returns { 1 if the node was missing (its presence was lost), ids of nodes
- * whose liveness has passed, connections of this node evicted since the last refresh }.
+ * KEYS: user zsets of one slot. ARGV: the nodes' liveness pairs. Returns, per user, the node of
+ * each entry not known to be dead.
  */
-export const REFRESH_NODE = `${PRELUDE}
+export const LOCATE_SHARDED = `${aliveFromArgs(1)}${locateBody(1)}`;
+
+/**
+ * KEYS: nodes zset. ARGV: node id, time-to-live in ms. Extends this node's liveness and returns
+ * { 1 if the node was missing (its presence was lost), ids of nodes whose liveness has passed,
+ * every node with its liveness expiry (flat pairs) }.
+ */
+export const REFRESH_NODE = `${CLOCK}
 local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-local evicted = redis.call('LRANGE', KEYS[2], 0, -1)
-redis.call('DEL', KEYS[2])
-return { added, redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now), evicted }
+return {
+  added,
+  redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now),
+  redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES'),
+}
 `;
 
 /** KEYS: nodes zset. Returns the ids of the live nodes. */
-export const LIVE_NODES = `${PRELUDE}
+export const LIVE_NODES = `${CLOCK}
 return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
 `;
 
@@ -117,23 +165,33 @@ end
 `;
 
 /**
- * Appends a push to each of several streams, in order (a stream may come more than once). Pushes
- * past their ttl are dropped by the next read, not here: an append stays at six commands, and the
+ * Appends pushes to several streams, each stream once with all of its pushes of the batch in
+ * order: a burst to one user costs one position read, one increment, one push, one trim and one
+ * expiry, not those per push. Pushes past their ttl are dropped by the next read, not here: the
  * list is bounded by its size and expires with the stream's last push anyway.
- * KEYS: position hash and push list of each. ARGV[5…]: the data of each; a new stream's epoch is
- * ARGV[1] and its index. Returns { epoch, offset } of each, flat.
+ * KEYS: position hash and push list of each stream. ARGV[5…]: the number of pushes of each
+ * stream, then the data of all of them, stream by stream; a new stream's epoch is ARGV[1] and its
+ * index. Returns { epoch, first offset } of each stream, flat.
  */
 export const STREAM_APPEND = `${STREAM_PRELUDE}
+local streams = #KEYS / 2
 local result = {}
-for i = 1, #KEYS / 2 do
+local data = 4 + streams
+for i = 1, streams do
   local pos, log = KEYS[2 * i - 1], KEYS[2 * i]
+  local count = tonumber(ARGV[4 + i])
   local epoch = open(pos, log, ARGV[1] .. '-' .. i)
-  local head = redis.call('HINCRBY', pos, 'o', 1)
-  redis.call('RPUSH', log, head .. ':' .. now .. ':' .. ARGV[4 + i])
+  local first = redis.call('HINCRBY', pos, 'o', count) - count + 1
+  local entries = {}
+  for j = 1, count do
+    entries[j] = (first + j - 1) .. ':' .. now .. ':' .. ARGV[data + j]
+  end
+  data = data + count
+  redis.call('RPUSH', log, unpack(entries))
   redis.call('LTRIM', log, -size, -1)
   redis.call('PEXPIRE', log, ttl)
   result[2 * i - 1] = epoch
-  result[2 * i] = head
+  result[2 * i] = first
 end
 return result
 `;

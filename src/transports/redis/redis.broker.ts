@@ -9,6 +9,12 @@ import type { ResolvedRedisOptions } from './redis-options.js';
  * the channels it subscribed to (a room's, while it holds members). A message travels as
  * `{"from":<node id>,"body":…}`.
  *
+ * On a Redis Cluster every channel is a shard channel (SSUBSCRIBE / SPUBLISH): a message travels
+ * only within the shard that owns the channel's slot, where classic pub/sub would copy it to
+ * every shard. That holds for the broadcast channel too: one shard sends it to every node, and
+ * SPUBLISH counts the nodes it reached, which a cluster's PUBLISH (counting the subscribers of
+ * one shard) does not.
+ *
  * Redis pub/sub keeps nothing: what is published while a node's subscription is down is lost
  * (Redis also drops a subscriber that falls behind its output buffer limit; ioredis reconnects
  * and subscribes again). Senders see that as missing receipts.
@@ -26,6 +32,7 @@ export class RedisBroker implements ChatBroker {
   /** Set while the subscription is down: the node catches up once it is back. */
   private lost = false;
   private readonly onMessage = (_channel: string, raw: string): void => this.deliver(raw);
+  private stopWatchingShards: (() => void) | undefined;
   private readonly onReconnecting = (): void => {
     if (!this.node || this.lost) return;
     this.lost = true;
@@ -42,6 +49,24 @@ export class RedisBroker implements ChatBroker {
     this.lost = false;
     this.node?.missed();
   };
+  // A shard of a Redis Cluster that was down is back; ioredis has subscribed there again.
+  private readonly onShardRecovered = (): void => this.node?.missed();
+  // On a cluster, ioredis replaces a sharded subscriber connection that dropped (its master
+  // restarted, or Redis closed it past the output buffer limit) and reports each round of
+  // replacements as 'subscribersReady', also while a master is still down: only a round that
+  // left every connection ready ends the loss.
+  private readonly onSubscriberLost = (): void => {
+    if (!this.node) return;
+    if (!this.lost) {
+      this.logger.warn(
+        'Lost a Redis Cluster shard subscription; messages sent through it until it is back are lost, and stored pushes are caught up from the history',
+      );
+    }
+    this.lost = true;
+  };
+  private readonly onSubscribersReady = (): void => {
+    if (this.lost && shardedSubscribersReady(this.clients.subscriber)) this.onReady();
+  };
 
   constructor(
     private readonly clients: RedisClients,
@@ -49,7 +74,7 @@ export class RedisBroker implements ChatBroker {
   ) {}
 
   get reachable(): boolean {
-    return this.clients.isReady();
+    return this.clients.isReady() && !(this.clients.isCluster && this.lost);
   }
 
   async attach(node: BrokerNode): Promise<void> {
@@ -57,9 +82,15 @@ export class RedisBroker implements ChatBroker {
     this.node = node;
     const { subscriber } = this.clients;
     subscriber.on('message', this.onMessage);
+    subscriber.on('smessage', this.onMessage);
     subscriber.on('reconnecting', this.onReconnecting);
     subscriber.on('ready', this.onReady);
-    await subscriber.subscribe(this.channelOf(node.nodeId), this.broadcastChannel());
+    if (this.clients.isCluster) {
+      this.stopWatchingShards = this.clients.onShardRecovered(this.onShardRecovered);
+      subscriber.on('-subscriber', this.onSubscriberLost);
+      subscriber.on('subscribersReady', this.onSubscribersReady);
+    }
+    await this.listen(this.channelOf(node.nodeId), this.broadcastChannel());
   }
 
   async detach(): Promise<void> {
@@ -68,16 +99,19 @@ export class RedisBroker implements ChatBroker {
     if (!node) return;
     const { subscriber } = this.clients;
     subscriber.off('message', this.onMessage);
+    subscriber.off('smessage', this.onMessage);
     subscriber.off('reconnecting', this.onReconnecting);
     subscriber.off('ready', this.onReady);
+    this.stopWatchingShards?.();
+    this.stopWatchingShards = undefined;
+    subscriber.off('-subscriber', this.onSubscriberLost);
+    subscriber.off('subscribersReady', this.onSubscribersReady);
     if (subscriber.status === 'ready') {
-      await subscriber
-        .unsubscribe(
-          this.channelOf(node.nodeId),
-          this.broadcastChannel(),
-          ...[...this.channels.keys()].map((channel) => this.named(channel)),
-        )
-        .catch(() => undefined);
+      await this.unlisten(
+        this.channelOf(node.nodeId),
+        this.broadcastChannel(),
+        ...[...this.channels.keys()].map((channel) => this.named(channel)),
+      ).catch(() => undefined);
     }
     this.channels.clear();
     this.clients.release();
@@ -86,7 +120,7 @@ export class RedisBroker implements ChatBroker {
   subscribe(channel: string): Promise<void> {
     let subscribing = this.channels.get(channel);
     if (!subscribing) {
-      const started = this.clients.subscriber.subscribe(this.named(channel)).then(() => undefined);
+      const started = this.listen(this.named(channel));
       subscribing = started;
       this.channels.set(channel, started);
       started.catch(() => {
@@ -101,7 +135,7 @@ export class RedisBroker implements ChatBroker {
     if (!subscribed) return;
     this.channels.delete(channel);
     try {
-      await this.clients.subscriber.unsubscribe(this.named(channel));
+      await this.unlisten(this.named(channel));
     } catch (err) {
       // Still subscribed (ioredis resubscribes it on reconnect): a retry must unsubscribe again.
       if (!this.channels.has(channel)) this.channels.set(channel, subscribed);
@@ -110,20 +144,48 @@ export class RedisBroker implements ChatBroker {
   }
 
   async publishTo(channel: string, body: unknown): Promise<number> {
-    const receivers = await this.clients.commands.publish(this.named(channel), this.wrap(body));
+    const receivers = await this.send(this.named(channel), this.wrap(body));
     // This node ignores its own message, and counted among the subscribers if it is one.
     return Math.max(0, receivers - (this.channels.has(channel) ? 1 : 0));
   }
 
   async publish(nodeId: string, body: unknown): Promise<boolean> {
-    const receivers = await this.clients.commands.publish(this.channelOf(nodeId), this.wrap(body));
+    const receivers = await this.send(this.channelOf(nodeId), this.wrap(body));
     return receivers > 0;
   }
 
   async publishAll(body: unknown): Promise<number> {
     // Every subscriber of the broadcast channel is a node; this one ignores its own message.
-    const receivers = await this.clients.commands.publish(this.broadcastChannel(), this.wrap(body));
+    const receivers = await this.send(this.broadcastChannel(), this.wrap(body));
     return Math.max(0, receivers - 1);
+  }
+
+  /** Publishes to a channel (a shard channel on a cluster); resolves with its subscribers. */
+  private send(channel: string, message: string): Promise<number> {
+    const { commands } = this.clients;
+    return this.clients.isCluster
+      ? (commands.spublish(channel, message) as Promise<number>)
+      : commands.publish(channel, message);
+  }
+
+  private async listen(...channels: string[]): Promise<void> {
+    const { subscriber } = this.clients;
+    if (!this.clients.isCluster) {
+      await subscriber.subscribe(...channels);
+      return;
+    }
+    // One SSUBSCRIBE per channel: ioredis sends each to the master of its slot, and refuses
+    // channels of several slots in one.
+    await Promise.all(channels.map((channel) => subscriber.ssubscribe(channel)));
+  }
+
+  private async unlisten(...channels: string[]): Promise<void> {
+    const { subscriber } = this.clients;
+    if (!this.clients.isCluster) {
+      await subscriber.unsubscribe(...channels);
+      return;
+    }
+    await Promise.all(channels.map((channel) => subscriber.sunsubscribe(channel)));
   }
 
   private wrap(body: unknown): string {
@@ -159,4 +221,27 @@ export class RedisBroker implements ChatBroker {
   private named(channel: string): string {
     return `${this.options.keyPrefix}ch:${channel}`;
   }
+}
+
+/**
+ * Whether every sharded subscriber connection of an ioredis `Cluster` is ready. ioredis has no
+ * public call for it; without the internals this version has, it answers true, so a loss ends at
+ * the next 'subscribersReady' as it would have.
+ */
+function shardedSubscribersReady(subscriber: unknown): boolean {
+  const group = (subscriber as { shardedSubscribers?: { shardedSubscribers?: unknown } })
+    .shardedSubscribers?.shardedSubscribers;
+  if (!(group instanceof Map)) return true;
+  for (const sharded of group.values()) {
+    const { subscriberStatus, getInstance } = sharded as {
+      subscriberStatus?: string;
+      getInstance?: () => { status?: string } | null;
+    };
+    // An idle one was never started: no channel of this node is in that master's slots. One
+    // still starting outside a round of replacements was started by a new SSUBSCRIBE (queued
+    // until it connects) for a master that had no channel of this node: nothing was lost there.
+    if (subscriberStatus === 'idle' || subscriberStatus === 'starting') continue;
+    if (getInstance?.call(sharded)?.status !== 'ready') return false;
+  }
+  return true;
 }

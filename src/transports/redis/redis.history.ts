@@ -45,9 +45,8 @@ export class RedisHistory implements HistoryStore {
 
   /**
    * Appends are sent together at the end of the turn, up to {@link MAX_BATCH} in one script
-   * call: a burst of sends costs a few round trips and script runs instead of one per push. On a
-   * Redis Cluster a script may only touch one slot, so there only appends to one stream share a
-   * call.
+   * call, grouped by stream: a burst of sends costs a few round trips and script runs instead of
+   * one per push, and a burst to one user one write to its stream.
    */
   append(stream: string, data: string, limits: HistoryLimits): Promise<StreamPosition> {
     return new Promise((resolve, reject) => {
@@ -85,40 +84,47 @@ export class RedisHistory implements HistoryStore {
     this.flushScheduled = false;
     const batches = this.pending;
     this.pending = new Map();
+    // On a Redis Cluster a script may only touch one slot, so there each call holds one stream.
     const together = !this.clients.commands.isCluster;
     for (const { limits, appends } of batches.values()) {
-      if (together) {
-        for (let i = 0; i < appends.length; i += MAX_BATCH) {
-          void this.appendAll(appends.slice(i, i + MAX_BATCH), limits);
+      let call: PendingAppend[][] = [];
+      let pushes = 0;
+      for (const same of byStream(appends)) {
+        for (let i = 0; i < same.length; i += MAX_BATCH) {
+          const part = same.slice(i, i + MAX_BATCH);
+          if (pushes + part.length > MAX_BATCH || (!together && call.length > 0)) {
+            void this.appendAll(call, limits);
+            call = [];
+            pushes = 0;
+          }
+          call.push(part);
+          pushes += part.length;
         }
-        continue;
       }
-      const byStream = new Map<string, PendingAppend[]>();
-      for (const pending of appends) {
-        const same = byStream.get(pending.stream);
-        if (same) same.push(pending);
-        else byStream.set(pending.stream, [pending]);
-      }
-      for (const same of byStream.values()) void this.appendAll(same, limits);
+      if (call.length > 0) void this.appendAll(call, limits);
     }
   }
 
-  private async appendAll(appends: PendingAppend[], limits: HistoryLimits): Promise<void> {
+  /** One script call for `streams`, each the pushes of one stream in the order they were sent. */
+  private async appendAll(streams: PendingAppend[][], limits: HistoryLimits): Promise<void> {
     const keys: string[] = [];
     const args = this.args(limits);
-    for (const { stream, data } of appends) {
-      keys.push(...this.keys(stream));
-      args.push(data);
+    for (const same of streams) {
+      keys.push(...this.keys(same[0].stream));
+      args.push(same.length);
     }
+    for (const same of streams) for (const { data } of same) args.push(data);
     let positions;
     try {
       positions = await append.run(this.clients.commands, keys, args);
     } catch (err) {
-      for (const pending of appends) pending.reject(err);
+      for (const same of streams) for (const pending of same) pending.reject(err);
       return;
     }
-    appends.forEach((pending, i) => {
-      pending.resolve({ epoch: String(positions[2 * i]), offset: Number(positions[2 * i + 1]) });
+    streams.forEach((same, i) => {
+      const epoch = String(positions[2 * i]);
+      const first = Number(positions[2 * i + 1]);
+      same.forEach((pending, j) => pending.resolve({ epoch, offset: first + j }));
     });
   }
 
@@ -130,6 +136,17 @@ export class RedisHistory implements HistoryStore {
   private args({ size, ttlMs }: HistoryLimits): (string | number)[] {
     return [newEpoch(), size, ttlMs, POSITION_LIFETIME_MS];
   }
+}
+
+/** The appends grouped by stream, each group in the order its pushes were sent. */
+function byStream(appends: PendingAppend[]): Iterable<PendingAppend[]> {
+  const groups = new Map<string, PendingAppend[]>();
+  for (const pending of appends) {
+    const same = groups.get(pending.stream);
+    if (same) same.push(pending);
+    else groups.set(pending.stream, [pending]);
+  }
+  return groups.values();
 }
 
 /** `<offset>:<stored at>:<data>` as the scripts store it. */

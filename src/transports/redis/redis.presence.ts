@@ -6,10 +6,19 @@ import type {
   PresenceNode,
   PresenceStore,
 } from '../presence-store.interface.js';
+import { PartialLookupError } from '../presence-lookup.error.js';
 import type { RedisClients } from './redis-clients.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
 import { RedisScript } from './redis-script.js';
-import { JOIN, LIVE_NODES, LOCATE, REFRESH_NODE } from './redis-scripts.js';
+import {
+  JOIN,
+  JOIN_SHARDED,
+  LIVE_NODES,
+  LOCATE,
+  LOCATE_SHARDED,
+  REFRESH_NODE,
+} from './redis-scripts.js';
+import { keySlot } from './redis-slot.js';
 
 /** Dead nodes' presence is removed this many entries per round trip. */
 const CLEANUP_BATCH = 500;
@@ -17,8 +26,13 @@ const CLEANUP_BATCH = 500;
 /** How long a node's list of evicted connections outlives the last eviction filed in it. */
 const EVICTIONS_LIFETIME_MS = 60_000;
 
+/** A liveness expiry that never passes: what a live node is taken to have while it is unknown. */
+const FOREVER = Number.MAX_SAFE_INTEGER;
+
 const join = new RedisScript<[string, string[]]>(JOIN);
+const joinSharded = new RedisScript<[string, string[]]>(JOIN_SHARDED);
 const locate = new RedisScript<string[][]>(LOCATE);
+const locateSharded = new RedisScript<string[][]>(LOCATE_SHARDED);
 const refreshNode = new RedisScript<[number, string[], string[]]>(REFRESH_NODE);
 const liveNodes = new RedisScript<string[]>(LIVE_NODES);
 
@@ -30,6 +44,13 @@ const liveNodes = new RedisScript<string[]>(LIVE_NODES);
  * Each node refreshes its liveness every third of `nodeTtlMs`, and cleans up after nodes whose
  * liveness has passed. When Redis comes back (even empty, after a restart) the node refreshes
  * and asks its connections to join again.
+ *
+ * Keys are hash-tagged for a Redis Cluster: a user's under `{u:<user>}`, a node's under
+ * `{n:<node>}`, so users spread over the shards. There a script touches one user's slot only, so
+ * it cannot read the nodes zset: it gets the liveness of the nodes from this node's copy, read at
+ * each refresh. The bookkeeping the standalone join does in the same script (this node's hash,
+ * eviction lists) is then separate commands, and a lookup of many users is one script call per
+ * slot, so a shard that is down fails the lookup of its users only.
  */
 export class RedisPresence implements PresenceStore {
   private readonly logger = new Logger(RedisPresence.name);
@@ -37,6 +58,18 @@ export class RedisPresence implements PresenceStore {
   private readonly nodesKey: string;
   private node: PresenceNode | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private stopWatchingShards: (() => void) | undefined;
+  /** The nodes zset as the last refresh read it: node id → liveness expiry on Redis's clock. */
+  private liveness = new Map<string, number>();
+  /** The nodes whose liveness had passed at the last refresh. */
+  private dead = new Set<string>();
+  /**
+   * Set while the nodes zset cannot be read (its shard is down): a node that was alive is then
+   * not taken for dead when its copied expiry passes, since it may well have refreshed it.
+   */
+  private livenessStale = false;
+  /** A read of the nodes zset in progress, for a lookup that found a node it did not know. */
+  private learning: Promise<void> | undefined;
   private readonly onReconnected = (): void => {
     const node = this.node;
     if (node) void this.refresh(false).then(() => node.rejoin());
@@ -59,6 +92,9 @@ export class RedisPresence implements PresenceStore {
     this.node = node;
     await this.refresh(false);
     this.clients.commands.on('ready', this.onReconnected);
+    if (this.clients.isCluster) {
+      this.stopWatchingShards = this.clients.onShardRecovered(this.onReconnected);
+    }
     this.refreshTimer = setInterval(
       () => void this.refresh(true),
       Math.ceil(this.options.nodeTtlMs / 3),
@@ -69,6 +105,8 @@ export class RedisPresence implements PresenceStore {
   async detach(): Promise<void> {
     clearInterval(this.refreshTimer);
     this.clients.commands.off('ready', this.onReconnected);
+    this.stopWatchingShards?.();
+    this.stopWatchingShards = undefined;
     const node = this.node;
     this.node = undefined;
     if (!node) return;
@@ -85,63 +123,115 @@ export class RedisPresence implements PresenceStore {
   }
 
   async join(entry: PresenceEntry, limit: number, rejoin = false): Promise<JoinResult> {
-    const [since, evicted] = await join.run(
-      this.clients.commands,
-      [this.userKey(entry.user), this.nodesKey, this.nodeKey(this.attached().nodeId)],
-      [
-        entry.id,
-        entry.user,
-        limit,
-        rejoin ? entry.since.toFixed(3) : '',
-        this.prefix,
-        EVICTIONS_LIFETIME_MS,
-      ],
-    );
-    return { since: Number(since), evicted };
+    const { commands } = this.clients;
+    const nodeId = this.attached().nodeId;
+    const since = rejoin ? entry.since.toFixed(3) : '';
+    if (!this.clients.isCluster) {
+      const [joined, evicted] = await join.run(
+        commands,
+        [this.userKey(entry.user), this.nodesKey, this.nodeKey(nodeId)],
+        [entry.id, entry.user, limit, since, this.prefix, EVICTIONS_LIFETIME_MS],
+      );
+      return { since: Number(joined), evicted };
+    }
+    const [[joined, evicted]] = await Promise.all([
+      joinSharded.run(
+        commands,
+        [this.userKey(entry.user)],
+        [entry.id, entry.user, limit, since, ...this.livenessArgs()],
+      ),
+      commands.hset(this.nodeKey(nodeId), entry.id, entry.user),
+    ]);
+    // The fallback for evictions whose notice through the broker is lost: not atomic with the
+    // join, which reports the evicted connections to the joiner anyway.
+    for (const member of evicted) {
+      const list = this.evictionsKey(nodeOf(member));
+      commands
+        .multi()
+        .rpush(list, member)
+        .pexpire(list, EVICTIONS_LIFETIME_MS)
+        .exec()
+        .catch((err: Error) => this.logger.debug(`Could not file an eviction: ${err.message}`));
+    }
+    return { since: Number(joined), evicted };
   }
 
   async leave(entry: PresenceEntry): Promise<void> {
-    await this.clients.commands
-      .multi()
-      .zrem(this.userKey(entry.user), entry.id)
-      .hdel(this.nodeKey(this.attached().nodeId), entry.id)
-      .exec();
+    const { commands } = this.clients;
+    // Two slots on a cluster, so two commands; an entry left in this node's hash is harmless.
+    await Promise.all([
+      commands.zrem(this.userKey(entry.user), entry.id),
+      commands.hdel(this.nodeKey(this.attached().nodeId), entry.id),
+    ]);
   }
 
   async locate(users: readonly string[]): Promise<Map<string, string[]>> {
     const located = new Map<string, string[]>();
     if (users.length === 0) return located;
-    const keys = users.map((user) => this.userKey(user));
-    const nodes = await locate.run(this.clients.commands, [this.nodesKey, ...keys], []);
-    users.forEach((user, i) => located.set(user, nodes[i] ?? []));
+    const { commands } = this.clients;
+    if (!this.clients.isCluster) {
+      const keys = users.map((user) => this.userKey(user));
+      const nodes = await locate.run(commands, [this.nodesKey, ...keys], []);
+      users.forEach((user, i) => located.set(user, nodes[i] ?? []));
+      return located;
+    }
+    const bySlot = new Map<number, string[]>();
+    for (const user of users) {
+      const slot = keySlot(this.userKey(user));
+      const same = bySlot.get(slot);
+      if (same) same.push(user);
+      else bySlot.set(slot, [user]);
+    }
+    const args = this.livenessArgs();
+    const unreachable = new Set<string>();
+    let failure: unknown;
+    await Promise.all(
+      [...bySlot.values()].map(async (same) => {
+        try {
+          const keys = same.map((user) => this.userKey(user));
+          const nodes = await locateSharded.run(commands, keys, args);
+          same.forEach((user, i) => located.set(user, nodes[i] ?? []));
+        } catch (err) {
+          failure = err;
+          for (const user of same) unreachable.add(user);
+        }
+      }),
+    );
+    await this.dropUnknownNodes(located);
+    if (unreachable.size === users.length) throw failure;
+    if (unreachable.size > 0) throw new PartialLookupError(located, unreachable, failure);
     return located;
   }
 
   async users(): Promise<string[]> {
     const { commands } = this.clients;
     const live = new Set(await liveNodes.run(commands, [this.nodesKey], []));
-    const userPrefix = `${this.prefix}u:`;
+    const userPrefix = `${this.prefix}{u:`;
     const users: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await commands.scan(
-        cursor,
-        'MATCH',
-        `${escapeGlob(userPrefix)}*`,
-        'COUNT',
-        CLEANUP_BATCH,
-      );
-      cursor = next;
-      const pipeline = commands.pipeline();
-      for (const key of keys) pipeline.zrange(key, '0', '-1');
-      const replies = (await pipeline.exec()) ?? [];
-      keys.forEach((key, i) => {
-        const members = (replies[i]?.[1] ?? []) as string[];
-        if (members.some((member) => live.has(nodeOf(member)))) {
-          users.push(key.slice(userPrefix.length));
-        }
-      });
-    } while (cursor !== '0');
+    // SCAN walks one server's keys: on a cluster, every master's.
+    const servers = this.clients.isCluster ? this.clients.cluster().nodes('master') : [commands];
+    for (const server of servers) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await server.scan(
+          cursor,
+          'MATCH',
+          `${escapeGlob(userPrefix)}*}`,
+          'COUNT',
+          CLEANUP_BATCH,
+          // The pattern also matches other keys of a user, such as a request id ending in '}'.
+          'TYPE',
+          'zset',
+        );
+        cursor = next;
+        const members = await Promise.all(keys.map((key) => commands.zrange(key, '0', '-1')));
+        keys.forEach((key, i) => {
+          if (members[i].some((member) => live.has(nodeOf(member)))) {
+            users.push(key.slice(userPrefix.length, -1));
+          }
+        });
+      } while (cursor !== '0');
+    }
     return users;
   }
 
@@ -154,14 +244,14 @@ export class RedisPresence implements PresenceStore {
   private async refresh(periodic: boolean): Promise<void> {
     const node = this.node;
     if (!node) return;
+    const { commands } = this.clients;
     try {
-      const [added, dead, evicted] = await refreshNode.run(
-        this.clients.commands,
-        [this.nodesKey, this.evictionsKey(node.nodeId)],
-        [node.nodeId, this.options.nodeTtlMs],
-      );
+      const [added, dead] = await this.readLiveness(node.nodeId);
       // Evictions whose notice through the broker this node missed (its subscription was down).
-      if (evicted.length > 0) node.evicted(evicted);
+      const list = this.evictionsKey(node.nodeId);
+      const [[, evicted]] = ((await commands.multi().lrange(list, 0, -1).del(list).exec()) ??
+        []) as [[unknown, string[]]];
+      if (evicted?.length > 0) node.evicted(evicted);
       // Missing from the live nodes means the presence was lost (Redis restarted empty, or this
       // process stalled past its time-to-live and was cleaned up): join everything again.
       if (periodic && added === 1) node.rejoin();
@@ -173,6 +263,59 @@ export class RedisPresence implements PresenceStore {
     }
   }
 
+  /** Extends this node's liveness and copies the nodes zset; marks the copy stale on failure. */
+  private async readLiveness(nodeId: string): Promise<[number, string[]]> {
+    try {
+      const [added, dead, all] = await refreshNode.run(
+        this.clients.commands,
+        [this.nodesKey],
+        [nodeId, this.options.nodeTtlMs],
+      );
+      const liveness = new Map<string, number>();
+      for (let i = 0; i < all.length; i += 2) liveness.set(all[i], Number(all[i + 1]));
+      this.liveness = liveness;
+      this.dead = new Set(dead);
+      this.livenessStale = false;
+      return [added, dead];
+    } catch (err) {
+      this.livenessStale = true;
+      throw err;
+    }
+  }
+
+  /** The nodes' liveness for a sharded script: pairs of node id and expiry. */
+  private livenessArgs(): (string | number)[] {
+    const args: (string | number)[] = [];
+    for (const [node, expires] of this.liveness) {
+      args.push(node, this.livenessStale && !this.dead.has(node) ? FOREVER : expires);
+    }
+    return args;
+  }
+
+  /**
+   * A sharded lookup takes nodes it does not know for alive: they may have started since the
+   * last refresh. This reads the nodes zset again and drops those that are not in it or dead.
+   */
+  private async dropUnknownNodes(located: Map<string, string[]>): Promise<void> {
+    const isUnknown = (node: string): boolean => !this.liveness.has(node);
+    if (![...located.values()].some((nodes) => nodes.some(isUnknown))) return;
+    this.learning ??= liveNodes.run(this.clients.commands, [this.nodesKey], []).then(
+      (live) => {
+        for (const node of live) if (!this.liveness.has(node)) this.liveness.set(node, FOREVER);
+      },
+      () => undefined,
+    );
+    const learned = this.learning;
+    await learned;
+    if (this.learning === learned) this.learning = undefined;
+    if (this.livenessStale) return;
+    for (const [user, nodes] of located)
+      located.set(
+        user,
+        nodes.filter((node) => !isUnknown(node)),
+      );
+  }
+
   /** Removes every presence entry of a node, in batches, then the node itself. */
   private async removeNode(nodeId: string): Promise<void> {
     const { commands } = this.clients;
@@ -181,25 +324,29 @@ export class RedisPresence implements PresenceStore {
     do {
       const [next, fields] = await commands.hscan(hash, cursor, 'COUNT', String(CLEANUP_BATCH));
       cursor = next;
-      const pipeline = commands.pipeline();
+      // One command per entry (in many slots on a cluster), pipelined by the client.
+      const removals: Promise<number>[] = [];
       for (let i = 0; i < fields.length; i += 2) {
-        pipeline.zrem(this.userKey(fields[i + 1]), fields[i]);
+        removals.push(commands.zrem(this.userKey(fields[i + 1]), fields[i]));
       }
-      await pipeline.exec();
+      await Promise.all(removals);
     } while (cursor !== '0');
-    await commands.multi().del(hash, this.evictionsKey(nodeId)).zrem(this.nodesKey, nodeId).exec();
+    await Promise.all([
+      commands.del(hash, this.evictionsKey(nodeId)),
+      commands.zrem(this.nodesKey, nodeId),
+    ]);
   }
 
   private userKey(user: string): string {
-    return `${this.prefix}u:${user}`;
+    return `${this.prefix}{u:${user}}`;
   }
 
   private nodeKey(nodeId: string): string {
-    return `${this.prefix}n:${nodeId}`;
+    return `${this.prefix}{n:${nodeId}}`;
   }
 
   private evictionsKey(nodeId: string): string {
-    return `${this.prefix}ev:${nodeId}`;
+    return `${this.prefix}{n:${nodeId}}:ev`;
   }
 }
 
