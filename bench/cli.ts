@@ -12,6 +12,7 @@ export const SCENARIO_NAMES = [
   'rooms',
   'inbound',
   'cluster-sharded',
+  'scale',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 

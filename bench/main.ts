@@ -26,6 +26,8 @@ import { jwtConnectScenario } from './scenarios/jwt-connect.js';
 import { OTHER_LOAD_TABLE, withLoadAccount } from './scenarios/other-load.js';
 import { RECOVERY_TABLE, recoveryStormScenario } from './scenarios/recovery-storm.js';
 import { ROOMS_CLUSTER_TABLE, ROOMS_TABLE, roomsScenario } from './scenarios/rooms.js';
+import { SCALE_DEMO_TABLE, scaleDemoScenario } from './scenarios/scale-demo.js';
+import { SCALE_TABLE, scaleScenario } from './scenarios/scale.js';
 import { STORM_TABLE, stormScenario } from './scenarios/storm.js';
 import { system, type SystemId, type SystemSpec } from './scenarios/systems.js';
 
@@ -48,6 +50,9 @@ const SCENARIOS: [ScenarioName, Scenario, SystemId[]][] = [
   // socket.io is not in it: the issue compares the handler path with Nest's own gateway.
   ['inbound', inboundScenario, ['ours', 'nest', 'raw']],
   ['cluster-sharded', clusterShardedScenario, ['ours', 'sio']],
+  ['scale', scaleScenario, ['ours', 'raw']],
+  // The same scenario name: `--only scale` runs the demo on three nodes too.
+  ['scale', scaleDemoScenario, ['ours']],
 ];
 
 /**
@@ -89,6 +94,8 @@ async function main(): Promise<number> {
     ROOMS_CLUSTER_TABLE,
     INBOUND_TABLE,
     CLUSTER_SHARDED_TABLE,
+    SCALE_TABLE,
+    SCALE_DEMO_TABLE,
     OTHER_LOAD_TABLE,
   );
   let failures = 0;

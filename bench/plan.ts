@@ -57,6 +57,26 @@ export interface Plan {
     /** An unmeasured flood of each kind first, so that every handler runs JIT-compiled code. */
     warmupFramesPerClient: number;
   };
+  /**
+   * Several nodes full of idle connections on one Redis, each filled by its own load process
+   * from its own loopback source address (127.0.0.2, .3, …).
+   */
+  scale: {
+    nodes: number;
+    connectionsPerNode: number;
+    /** Heartbeat interval of the nodes, and how long the sweeps are watched (several sweeps). */
+    heartbeatIntervalMs: number;
+    /**
+     * Silence after which a node drops a connection: long, so that a load process slowed down by
+     * a busy machine does not lose connections for answering its pings late.
+     */
+    heartbeatTimeoutMs: number;
+    sweepWindowMs: number;
+    /** Targeted sends: each node sends this many messages to users on each other node. */
+    messagesPerPair: number;
+    /** ... over this many users of that node. */
+    usersPerPair: number;
+  };
   /** The reconnect storm: every client drops at once, misses pushes, and comes back at once. */
   recovery: {
     clients: number;
@@ -107,6 +127,15 @@ export const FULL_PLAN: Plan = {
   recovery: { clients: 2000, missedPerClient: 50, warmupMissedPerClient: 5 },
   rooms: { sizes: [1000, 10_000], messages: 12, warmupMessages: 3 },
   inbound: { clients: 1000, framesPerClient: 100, perTurn: 50, warmupFramesPerClient: 20 },
+  scale: {
+    nodes: 3,
+    connectionsPerNode: 15_000,
+    heartbeatIntervalMs: 2000,
+    heartbeatTimeoutMs: 20_000,
+    sweepWindowMs: 6_500,
+    messagesPerPair: 20_000,
+    usersPerPair: 1000,
+  },
 };
 
 /** Proves the harness works end to end in well under a minute; its numbers mean nothing. */
@@ -124,4 +153,13 @@ export const QUICK_PLAN: Plan = {
   recovery: { clients: 200, missedPerClient: 50, warmupMissedPerClient: 0 },
   rooms: { sizes: [100, 400], messages: 3, warmupMessages: 1 },
   inbound: { clients: 100, framesPerClient: 50, perTurn: 50, warmupFramesPerClient: 10 },
+  scale: {
+    nodes: 3,
+    connectionsPerNode: 300,
+    heartbeatIntervalMs: 500,
+    heartbeatTimeoutMs: 20_000,
+    sweepWindowMs: 1600,
+    messagesPerPair: 1000,
+    usersPerPair: 100,
+  },
 };

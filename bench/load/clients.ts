@@ -54,9 +54,13 @@ export async function openClient(
   protocol: Protocol,
   url: string,
   onStamp: OnStamp,
+  localAddress?: string,
 ): Promise<BenchClient> {
   if (protocol === 'socket.io') return openSocketIo(url, onStamp);
-  const client = protocol === 'raw' ? new RawClient(url, onStamp) : new OursClient(url, onStamp);
+  const client =
+    protocol === 'raw'
+      ? new RawClient(url, onStamp, localAddress)
+      : new OursClient(url, onStamp, localAddress);
   await client.open();
   return client;
 }
@@ -68,6 +72,8 @@ abstract class WsClient implements BenchClient {
   constructor(
     protected readonly url: string,
     protected readonly onStamp: OnStamp,
+    /** The source address of its TCP connection: one address has only ~28 000 ports. */
+    private readonly localAddress?: string,
   ) {}
 
   drop(): void {
@@ -91,7 +97,7 @@ abstract class WsClient implements BenchClient {
   /** Connects to `url` (by default the client's own); resolves with whether it recovered. */
   open(url = this.url): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const ws = new WebSocket(url, { perMessageDeflate: false, localAddress: this.localAddress });
       this.ws = ws;
       const fail = (err: Error): void => {
         clearTimeout(timer);

@@ -10,6 +10,8 @@ export interface ConnectParams {
   urls: string[];
   /** Handshakes this worker keeps in flight at once. */
   concurrency: number;
+  /** Source address of the clients' TCP connections (e.g. 127.0.0.2); the system's default when absent. */
+  localAddress?: string;
 }
 
 /** What a worker reports for a wave of connections. */
@@ -42,15 +44,25 @@ const tally = new ClientTally();
 /** Every client this worker opened, in the order they opened. */
 const clients: BenchClient[] = [];
 
-async function connect({ protocol, urls, concurrency }: ConnectParams): Promise<ConnectReport> {
+async function connect({
+  protocol,
+  urls,
+  concurrency,
+  localAddress,
+}: ConnectParams): Promise<ConnectReport> {
   return inLanes(urls, concurrency, async (url) => {
     // The slot exists only once the client is open, so that a failed handshake leaves no
     // counter behind that could never complete.
     let slot = -1;
-    const client = await openClient(protocol, url, (sentNs) => {
-      meter.record(sentNs);
-      if (slot >= 0) tally.record(slot);
-    });
+    const client = await openClient(
+      protocol,
+      url,
+      (sentNs) => {
+        meter.record(sentNs);
+        if (slot >= 0) tally.record(slot);
+      },
+      localAddress,
+    );
     slot = tally.add();
     clients.push(client);
   });

@@ -24,6 +24,8 @@ export interface StartOptions {
   name: string;
   /** Give the child an IPC channel (node children only). */
   ipc?: boolean;
+  /** Environment variables on top of the harness's own. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -35,7 +37,10 @@ export function startChild(command: string, args: string[], options: StartOption
   const child = spawn(
     'sh',
     ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', command, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? ['ipc' as const] : [])] },
+    {
+      stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? ['ipc' as const] : [])],
+      env: { ...process.env, ...options.env },
+    },
   );
   const lines: string[] = [];
   const keep = (chunk: Buffer): void => {

@@ -54,9 +54,14 @@ export class LoadPool {
   private constructor(
     private readonly workers: Child[],
     private readonly rpc: RpcClient[],
+    private readonly localAddress: string | undefined,
   ) {}
 
-  static async start(count: number): Promise<LoadPool> {
+  /**
+   * Starts `count` workers. With `localAddress` (e.g. 127.0.0.2) their clients connect from that
+   * address: one source address has only about 28 000 ephemeral ports.
+   */
+  static async start(count: number, localAddress?: string): Promise<LoadPool> {
     const workers: Child[] = [];
     try {
       for (let i = 0; i < count; i++) {
@@ -77,6 +82,7 @@ export class LoadPool {
     return new LoadPool(
       workers,
       workers.map((w) => new RpcClient(w.process, w.name)),
+      localAddress,
     );
   }
 
@@ -96,7 +102,12 @@ export class LoadPool {
     for (let i = from; i < to; i++) shares[i % this.size].push(url(i));
     const reports = await Promise.all(
       this.rpc.map((rpc, w) =>
-        rpc.call<ConnectReport>('connect', { protocol, urls: shares[w], concurrency }),
+        rpc.call<ConnectReport>('connect', {
+          protocol,
+          urls: shares[w],
+          concurrency,
+          localAddress: this.localAddress,
+        }),
       ),
     );
     return summarize(reports);
@@ -165,31 +176,39 @@ export class LoadPool {
     action: () => Promise<T>,
     stallMs: number,
   ): Promise<{ result: T; measurement: Measurement }> {
-    const expected = this.rpc.map(() => 0);
-    for (let i = 0; i < userCount; i++) expected[i % this.size] += expectedForUser(i);
-    await Promise.all(this.rpc.map((rpc, w) => rpc.call('arm', { expected: expected[w] })));
+    const expected = await this.arm(expectedForUser, userCount);
     // The armed workers count what arrives meanwhile. The stall window starts only once every
     // send was issued: a server whose first push of a burst arrives after stallMs (ours in a
     // cluster with history: each push is appended in Redis before it is routed, and the routing
     // waits behind the burst's appends) is measured as slow, not as having lost the storm.
     const result = await action();
+    return { result, measurement: await this.collect(expected, stallMs) };
+  }
+
+  /**
+   * The first half of {@link measure}, for measurements across several pools: arms every worker
+   * to expect its users' share; resolves with what each expects.
+   */
+  async arm(expectedForUser: (userIndex: number) => number, userCount: number): Promise<number> {
+    const expected = this.rpc.map(() => 0);
+    for (let i = 0; i < userCount; i++) expected[i % this.size] += expectedForUser(i);
+    await Promise.all(this.rpc.map((rpc, w) => rpc.call('arm', { expected: expected[w] })));
+    return sum(expected);
+  }
+
+  /** The second half of {@link measure}: what arrived since {@link arm}. */
+  async collect(expected: number, stallMs: number): Promise<Measurement> {
     const reports = await Promise.all(
       this.rpc.map((rpc) => rpc.call<MeterReport>('collect', { stallMs })),
     );
-    const latency = new LatencyHistogram();
-    for (const report of reports) latency.merge(report.histogram);
-    return {
-      result,
-      measurement: {
-        expected: sum(expected),
-        received: sum(reports.map((r) => r.received)),
-        latency,
-        maxLatencyMicros: Math.max(...reports.map((r) => r.maxLatencyMicros)),
-        lastReceivedNs: Math.max(...reports.map((r) => r.lastReceivedNs)),
-        cpuMicros: sum(reports.map((r) => r.cpuMicros)),
-        wallNs: Math.max(...reports.map((r) => r.wallNs)),
-      },
-    };
+    return mergeMeasurements(
+      expected,
+      reports.map((report) => {
+        const latency = new LatencyHistogram();
+        latency.merge(report.histogram);
+        return { ...report, latency };
+      }),
+    );
   }
 
   /** Every client of every worker sends its frames (see the worker's `sendFrames`). */
@@ -206,6 +225,24 @@ export class LoadPool {
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((w) => stopChild(w)));
   }
+}
+
+/** Measurements of several workers or pools as one. */
+export function mergeMeasurements(
+  expected: number,
+  parts: readonly Omit<Measurement, 'expected'>[],
+): Measurement {
+  const latency = new LatencyHistogram();
+  for (const part of parts) latency.merge(part.latency.counts);
+  return {
+    expected,
+    received: sum(parts.map((r) => r.received)),
+    latency,
+    maxLatencyMicros: Math.max(...parts.map((r) => r.maxLatencyMicros)),
+    lastReceivedNs: Math.max(...parts.map((r) => r.lastReceivedNs)),
+    cpuMicros: sum(parts.map((r) => r.cpuMicros)),
+    wallNs: Math.max(...parts.map((r) => r.wallNs)),
+  };
 }
 
 /** One wave of handshakes over all workers, from the first started to the last finished. */

@@ -1,12 +1,14 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { nowNs } from '../clock.js';
-import { userIds } from '../users.js';
+import { userId } from '../users.js';
 import { fillerFor, stamped } from './payload.js';
 import type { PushTarget } from './push-target.js';
 
-/** One storm: `total` messages over users u0…u(userCount-1), round-robin. */
+/** One storm: `total` messages over users u0…u(userCount-1) (from `firstUser`), round-robin. */
 export interface StormSpec {
   userCount: number;
+  /** Index of the first user; 0 when absent. */
+  firstUser?: number;
   total: number;
   /**
    * Messages each user gets per event-loop turn before the loop yields: about 20 models bursts
@@ -28,7 +30,8 @@ export interface StormResult {
  * application pushing from request handlers or a queue consumer would.
  */
 export async function pushStorm(target: PushTarget, spec: StormSpec): Promise<StormResult> {
-  const users = userIds(spec.userCount);
+  const first = spec.firstUser ?? 0;
+  const users = Array.from({ length: spec.userCount }, (_, i) => userId(first + i));
   const filler = fillerFor(spec.bytes);
   const startNs = nowNs();
   let sent = 0;

@@ -2,26 +2,15 @@ import type { INestApplication } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { Observable } from 'rxjs';
-import { WebSocketServer } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { CHAT_OPTIONS } from '../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
-import { connectionOf } from './chat-connection.js';
+import { CHAT_GATEWAY_FLAG, isChatServer, markChatServer } from './chat-server.js';
+import { ChatGateway } from './chat.gateway.js';
 import { HandshakeService } from './handshake/handshake.service.js';
 import { guardSlowRequests } from './handshake/slow-request.guard.js';
 import { wsServerOptions } from './handshake/ws-server-options.js';
-
-/**
- * @internal Key in the `@WebSocketGateway` metadata that tells `ChatWsAdapter` which gateway is
- * the chat gateway; the adapter builds that server from the module options instead.
- */
-export const CHAT_GATEWAY_FLAG = 'nestChatGateway';
-
-const chatServers = new WeakSet<object>();
-
-/** @internal Whether `server` was built by {@link ChatWsAdapter} for the chat gateway. */
-export function isChatServer(server: unknown): boolean {
-  return typeof server === 'object' && server !== null && chatServers.has(server);
-}
 
 /**
  * The WebSocket adapter the chat gateway needs; install it with
@@ -50,7 +39,7 @@ export class ChatWsAdapter extends WsAdapter {
     // Only server-level errors are logged here; socket errors are the gateway's business and
     // are logged at debug level, since any client can provoke them at will.
     server.on('error', (err) => this.logger.error(err));
-    chatServers.add(server);
+    markChatServer(server);
     guardSlowRequests(this.httpServer, chatOptions.limits.handshakeTimeoutMs, () =>
       handshake.droppedSlowRequest(),
     );
@@ -59,10 +48,16 @@ export class ChatWsAdapter extends WsAdapter {
     return server;
   }
 
-  // The chat gateway listens for its sockets' close itself, with one shared listener; Nest's hook
-  // would add a closure to every connection.
-  override bindClientDisconnect(client: any, callback: (...args: any[]) => void): void {
-    if (!connectionOf(client)) super.bindClientDisconnect(client, callback);
+  // The chat gateway takes its sockets from the ws server directly. Nest's connection path (a
+  // Subject, a comparison with the previous client, a message binding and a disconnect closure
+  // per socket) costs CPU on every handshake for hooks the chat gateway does not use: it reads
+  // its sockets' frames and closes itself.
+  override bindClientConnect(server: any, callback: (...args: any[]) => void): void {
+    if (!isChatServer(server)) return super.bindClientConnect(server, callback);
+    const gateway = this.app.get(ChatGateway, { strict: false });
+    server.on('connection', (socket: WebSocket, request: IncomingMessage) =>
+      gateway.handleConnection(socket, request),
+    );
   }
 
   // A gateway without @SubscribeMessage handlers (the chat gateway reads its sockets itself)

@@ -9,7 +9,7 @@ import { CHAT_OPTIONS } from '../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { ChatConnection, connectionOf } from './chat-connection.js';
-import { CHAT_GATEWAY_FLAG, isChatServer } from './chat-ws.adapter.js';
+import { CHAT_GATEWAY_FLAG, isChatServer } from './chat-server.js';
 import { ClientRegistryService } from './client-registry.service.js';
 import { HandshakeService } from './handshake/handshake.service.js';
 import { HandshakeLimitsService } from './handshake/handshake-limits.service.js';
