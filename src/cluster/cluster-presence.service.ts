@@ -29,8 +29,8 @@ export class ClusterPresenceService
 {
   private readonly logger = new Logger(ClusterPresenceService.name);
   private subscription: Subscription | undefined;
-  /** Each connection's join, settled once it is in the presence (or failed to get there). */
-  private readonly joins = new WeakMap<ChatConnection, Promise<void>>();
+  /** The joins on their way, by connection id: each settles once it is in the presence (or failed). */
+  private readonly joins = new Map<string, Promise<void>>();
   readonly nodeId: string;
 
   constructor(
@@ -51,9 +51,12 @@ export class ClusterPresenceService
       if (event.type === 'connected' && connection) {
         this.join(connection, false);
       } else if (event.type === 'disconnected') {
-        this.transport.presence
-          .leave({ id: event.connectionId, user: event.user, since: 0 })
-          .catch((err) => this.presenceFailed(`remove ${event.connectionId} from`, err));
+        // After the connection's join: a script's first run on a Redis that does not know it yet
+        // is sent again, so a leave sent meanwhile could reach Redis first and leave the entry.
+        const { connectionId: id, user } = event;
+        void (this.joins.get(id) ?? Promise.resolve())
+          .then(() => this.transport.presence.leave({ id, user, since: 0 }))
+          .catch((err) => this.presenceFailed(`remove ${id} from`, err));
       }
     });
   }
@@ -84,7 +87,7 @@ export class ClusterPresenceService
    * send anywhere in the cluster that locates its user finds it. It never rejects.
    */
   joined(connection: ChatConnection): Promise<void> {
-    return this.joins.get(connection) ?? Promise.resolve();
+    return this.joins.get(connection.id) ?? Promise.resolve();
   }
 
   private join(connection: ChatConnection, rejoin: boolean): void {
@@ -99,8 +102,11 @@ export class ClusterPresenceService
       )
       .catch((err: unknown) =>
         this.logger.error(`Eviction failed: ${(err as Error)?.stack ?? String(err)}`),
-      );
-    this.joins.set(connection, joined);
+      )
+      .finally(() => {
+        if (this.joins.get(connection.id) === joined) this.joins.delete(connection.id);
+      });
+    this.joins.set(connection.id, joined);
   }
 
   private presenceFailed(what: string, err: unknown): void {

@@ -13,6 +13,15 @@ export class RedisScript<T> {
     this.sha = createHash('sha1').update(lua).digest('hex');
   }
 
+  /**
+   * Loads the script into each of `servers` (every master of a cluster), so that its first run
+   * finds it. A first run that does not is sent again as `EVAL`, and commands sent meanwhile on
+   * the same connection, such as a leave after a join, can then reach Redis before it.
+   */
+  async load(servers: readonly Redis[]): Promise<void> {
+    await Promise.all(servers.map((server) => server.script('LOAD', this.lua)));
+  }
+
   async run(
     client: Redis,
     keys: readonly string[],

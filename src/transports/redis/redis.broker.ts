@@ -33,6 +33,15 @@ export class RedisBroker implements ChatBroker {
    * too) and forgotten if it failed (so that a retry subscribes again).
    */
   private readonly channels = new Map<string, Promise<void>>();
+  /**
+   * A channel's SUBSCRIBE or UNSUBSCRIBE on its way, and the publishes to it on their way. The
+   * two never overlap: a publish waits for the change, and a change for the publishes sent
+   * before it. So whether Redis counted this node among a publish's receivers is known, and the
+   * count of other nodes is exact; a sender waits for that many receipts, and one too many would
+   * leave it waiting for the timeout.
+   */
+  private readonly settling = new Map<string, Promise<unknown>>();
+  private readonly publishing = new Map<string, Set<Promise<unknown>>>();
   /** Set while the subscription is down: the node catches up once it is back. */
   private lost = false;
   private readonly onMessage = (_channel: string, raw: string): void => this.deliver(raw);
@@ -123,7 +132,7 @@ export class RedisBroker implements ChatBroker {
   subscribe(channel: string): Promise<void> {
     let subscribing = this.channels.get(channel);
     if (!subscribing) {
-      const started = this.listen(this.named(channel));
+      const started = this.change(channel, () => this.listen(this.named(channel)));
       subscribing = started;
       this.channels.set(channel, started);
       started.catch(() => {
@@ -138,7 +147,7 @@ export class RedisBroker implements ChatBroker {
     if (!subscribed) return;
     this.channels.delete(channel);
     try {
-      await this.unlisten(this.named(channel));
+      await this.change(channel, () => this.unlisten(this.named(channel)));
     } catch (err) {
       // Still subscribed (ioredis resubscribes it on reconnect): a retry must unsubscribe again.
       if (!this.channels.has(channel)) this.channels.set(channel, subscribed);
@@ -147,9 +156,24 @@ export class RedisBroker implements ChatBroker {
   }
 
   async publishTo(channel: string, body: unknown): Promise<number> {
-    const receivers = await this.send(this.named(channel), this.wrap(body));
-    // This node ignores its own message, and counted among the subscribers if it is one.
-    return Math.max(0, receivers - (this.channels.has(channel) ? 1 : 0));
+    const message = this.wrap(body);
+    for (let pending; (pending = this.settling.get(channel));) {
+      await pending.catch(() => undefined);
+    }
+    // This node ignores its own message, and Redis counts it among the subscribers if it is one.
+    const counted = this.channels.has(channel);
+    const sent = this.send(this.named(channel), message);
+    let publishes = this.publishing.get(channel);
+    if (!publishes) this.publishing.set(channel, (publishes = new Set()));
+    publishes.add(sent);
+    try {
+      return Math.max(0, (await sent) - (counted ? 1 : 0));
+    } finally {
+      publishes.delete(sent);
+      if (publishes.size === 0 && this.publishing.get(channel) === publishes) {
+        this.publishing.delete(channel);
+      }
+    }
   }
 
   async publish(nodeId: string, body: unknown): Promise<boolean> {
@@ -161,6 +185,19 @@ export class RedisBroker implements ChatBroker {
     // Every subscriber of the broadcast channel is a node; this one ignores its own message.
     const receivers = await this.sendToAny(this.broadcastChannel(), this.wrap(body));
     return Math.max(0, receivers - 1);
+  }
+
+  /** Runs a channel's SUBSCRIBE or UNSUBSCRIBE once its publishes under way have answered. */
+  private change(channel: string, run: () => Promise<void>): Promise<void> {
+    const before = [...(this.publishing.get(channel) ?? [])];
+    const changed = Promise.allSettled(before)
+      .then(run)
+      .finally(() => {
+        if (this.settling.get(channel) === changed) this.settling.delete(channel);
+      });
+    this.settling.set(channel, changed);
+    changed.catch(() => undefined);
+    return changed;
   }
 
   /** Publishes to a channel (a shard channel on a cluster); resolves with its subscribers. */

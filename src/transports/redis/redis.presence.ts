@@ -89,6 +89,13 @@ export class RedisPresence implements PresenceStore {
 
   async attach(node: PresenceNode): Promise<void> {
     await this.clients.acquire();
+    const { commands } = this.clients;
+    const servers = this.clients.isCluster ? this.clients.cluster().nodes('master') : [commands];
+    await Promise.all(
+      (this.clients.isCluster ? [joinSharded, locateSharded] : [join, locate]).map((script) =>
+        script.load(servers),
+      ),
+    );
     this.node = node;
     await this.refresh(false);
     this.clients.commands.on('ready', this.onReconnected);
