@@ -230,8 +230,7 @@ export class RedisCluster {
   async monitor(): Promise<ClusterMonitor> {
     const feeds = await Promise.all(
       this.ports.map(async (port, master) => {
-        const feed = await new Redis(port, HOST, { lazyConnect: true }).monitor();
-        feed.on('error', () => undefined);
+        const feed = await startMonitor(port);
         this.handedOut.add(feed);
         return { master, feed };
       }),
@@ -458,4 +457,16 @@ function parseNodeLine(line: string): NodeLine {
       return [first, last];
     });
   return { port, flags: flags.split(','), connected: link === 'connected', slots };
+}
+
+/**
+ * A MONITOR connection to `port`, listening for errors from the start: ioredis reports "Command
+ * queue state error" when a command of another client is monitored in the same read as the OK to
+ * MONITOR (it switches to monitoring a tick later), and an error event nobody listens to would be
+ * thrown. That line is startup traffic, not the test's, so losing it is harmless.
+ */
+function startMonitor(port: number): Promise<Redis> {
+  const feed = new Redis(port, HOST, { monitor: true });
+  feed.on('error', () => undefined);
+  return new Promise((resolve) => feed.once('monitoring', () => resolve(feed)));
 }

