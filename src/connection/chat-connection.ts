@@ -28,8 +28,8 @@ export class ChatConnection implements ConnectionInfo, PresenceEntry, BucketStat
   tokensAt: number;
   /** Frames refused by the rate limit since the bucket was last full. */
   strikes = 0;
-  /** The outbound batch of the last write; a second write in the same batch corks the socket. */
-  lastWriteBatch = 0;
+  /** The event-loop turn of the last write; a second write in the same turn corks the socket. */
+  lastWriteTurn = 0;
   /** The outbound batch in which the socket was last corked. */
   lastCorkBatch = 0;
   /**

@@ -245,12 +245,15 @@ describe('OutboundService', () => {
       assert.equal(tcp.uncorks, 0, 'the clock is only read every 64 writes');
       outbound.write(connection, frame('flushes'));
       assert.equal(tcp.uncorks, 1, 'flushed at the 128th write, 5 ms after the cork');
-      assert.equal(tcp.corked, false, 'the frame that flushed went out uncorked');
+      assert.equal(tcp.corks, 2, 'the turn goes on: the frame that flushed is held again');
+      assert.equal(tcp.corked, true);
 
-      outbound.write(connection, frame('next batch'));
-      assert.equal(tcp.corks, 2, 'a new batch corks again from its second frame');
+      outbound.write(connection, frame('same batch'));
+      assert.equal(tcp.corks, 2, 'one cork per socket per batch');
       mock.timers.tick(0);
       assert.equal(tcp.uncorks, 2);
+      outbound.write(connection, frame('next turn'));
+      assert.equal(tcp.corked, false, 'the first frame of the next turn is written at once');
     });
 
     it('never corks with coalesceWrites: false', () => {

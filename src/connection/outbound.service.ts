@@ -33,12 +33,17 @@ export interface DeliveryCount {
  * is dropped and counted, or (policy 'disconnect') the connection ends with 4008. A connection
  * therefore holds at most the high-water mark plus one frame of server memory.
  *
- * Bursts are coalesced (`coalesceWrites`). The first frame a socket gets is written at once, so
- * a lone message waits for nothing; if more follow before the event-loop turn ends, the socket is
- * corked and they leave together in one `writev` when the turn ends, or sooner once the oldest
- * has been held `maxHoldMs` (the clock is read every 64 writes, so a turn with fewer writes holds
- * them to its end). One system call per socket per batch instead of one per message is
- * what lets a burst go faster than a plain `ws.send` loop.
+ * Bursts are coalesced (`coalesceWrites`). The first frame a socket gets in an event-loop turn is
+ * written at once, so a lone message waits for nothing; if more follow before the turn ends, the
+ * socket is corked and they leave together in one `writev` when the turn ends, or sooner once
+ * the oldest has been held `maxHoldMs` (the clock is read every 64 writes, so a turn with fewer
+ * writes holds them to its end). One system call per socket per batch instead of one per
+ * message is what lets a burst go faster than a plain `ws.send` loop.
+ *
+ * A flush within a turn ends the batch, not the turn: the next frame for a socket that was
+ * written to in this turn is held again. Were it written at once, a long turn that sends round
+ * robin over many sockets would pay a system call per frame again after every flush, and the
+ * slower each send, the fewer frames would share a batch.
  */
 @Injectable()
 export class OutboundService {
@@ -46,9 +51,11 @@ export class OutboundService {
   private readonly disconnectSlowConsumers: boolean;
   /** Undefined when coalescing is off. */
   private readonly maxHoldMs: number | undefined;
+  /** Counts event-loop turns with writes: a connection written to in this one is corked next. */
+  private turn = 1;
   /**
-   * Counts batches: a connection written to in the current batch is corked by its next write.
-   * A batch ends with the event-loop turn, or when frames have been held `maxHoldMs`.
+   * Counts batches: the sockets corked in one leave together. A batch ends with the event-loop
+   * turn, or when frames have been held `maxHoldMs`.
    */
   private batch = 1;
   private turnEndScheduled = false;
@@ -144,14 +151,14 @@ export class OutboundService {
     this.scheduleTurnEnd();
   }
 
-  /** Before a write: corks the socket if it was already written to in this batch. */
+  /** Before a write: corks the socket if it was already written to in this turn. */
   private coalesce(connection: ChatConnection, maxHoldMs: number): void {
     if (this.corked.length > 0 && ++this.writesSinceClock === CLOCK_EVERY) {
       this.writesSinceClock = 0;
       if (performance.now() - this.holdingSince >= maxHoldMs) this.flush();
     }
-    if (connection.lastWriteBatch !== this.batch) {
-      connection.lastWriteBatch = this.batch;
+    if (connection.lastWriteTurn !== this.turn) {
+      connection.lastWriteTurn = this.turn;
       this.scheduleTurnEnd();
       return;
     }
@@ -172,6 +179,7 @@ export class OutboundService {
 
   private readonly endTurn = (): void => {
     this.turnEndScheduled = false;
+    this.turn++;
     this.flush();
   };
 

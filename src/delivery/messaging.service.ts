@@ -196,31 +196,54 @@ export class MessagingService {
     limits: HistoryLimits,
     ackTimeoutMs: number | undefined,
   ): MaybePromise<SendResult> {
-    const target = { users: [user] };
     const stream = userStream(user);
-    const stored = (position: StreamPosition) => {
-      this.stats.storedPushes++;
-      const stamp = { stream, ...position };
-      return andThen(this.dispatcher.push(target, head, stamp, ackTimeoutMs), (result) => {
-        result.offset = position.offset;
-        result.epoch = position.epoch;
-        return result;
-      });
-    };
-    const unstored = (err: unknown) => {
-      this.logger.debug(`Could not store a push for ${user}: ${String(err)}`);
-      return andThen(this.dispatcher.push(target, head, undefined, ackTimeoutMs), (result) => {
-        result.incomplete ??= 'backplane_unavailable';
-        return result;
-      });
-    };
     let appended: MaybePromise<StreamPosition>;
     try {
       appended = this.transport.history.append(stream, head, limits);
     } catch (err) {
-      return unstored(err);
+      return this.pushUnstored(user, head, ackTimeoutMs, err);
     }
-    return appended instanceof Promise ? appended.then(stored, unstored) : stored(appended);
+    if (!(appended instanceof Promise)) {
+      return this.pushAt(user, stream, head, appended, ackTimeoutMs);
+    }
+    return appended.then(
+      (position) => this.pushAt(user, stream, head, position, ackTimeoutMs),
+      (err: unknown) => this.pushUnstored(user, head, ackTimeoutMs, err),
+    );
+  }
+
+  /** Delivers a push stored at `position`; the result names the position. */
+  private pushAt(
+    user: string,
+    stream: string,
+    head: string,
+    { epoch, offset }: StreamPosition,
+    ackTimeoutMs: number | undefined,
+  ): MaybePromise<SendResult> {
+    this.stats.storedPushes++;
+    const stamp = { stream, epoch, offset };
+    return andThen(this.dispatcher.push({ users: [user] }, head, stamp, ackTimeoutMs), (result) => {
+      result.offset = offset;
+      result.epoch = epoch;
+      return result;
+    });
+  }
+
+  /** Delivers a push the store did not take; the result says the backplane failed. */
+  private pushUnstored(
+    user: string,
+    head: string,
+    ackTimeoutMs: number | undefined,
+    err: unknown,
+  ): MaybePromise<SendResult> {
+    this.logger.debug(`Could not store a push for ${user}: ${String(err)}`);
+    return andThen(
+      this.dispatcher.push({ users: [user] }, head, undefined, ackTimeoutMs),
+      (result) => {
+        result.incomplete ??= 'backplane_unavailable';
+        return result;
+      },
+    );
   }
 
   /** The cluster's answer, or this process's alone when the backplane fails. */

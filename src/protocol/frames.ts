@@ -158,6 +158,8 @@ export function messageText(json: string): string {
 }
 
 const MESSAGE_HEAD = `{"event":"${ServerEvent.Message}"`;
+/** The common head up to the payload as one constant: a push then costs one string join. */
+const MESSAGE_DATA_HEAD = `${MESSAGE_HEAD},"data":`;
 
 /**
  * A push up to its payload: `{"event":"message","data":<json>`, or with another event name, or
@@ -166,6 +168,7 @@ const MESSAGE_HEAD = `{"event":"${ServerEvent.Message}"`;
  * the head, so that a replay rebuilds exactly the frame the live push was.
  */
 export function pushHead(json: string, event?: string, room?: string): string {
+  if (event === undefined && room === undefined) return MESSAGE_DATA_HEAD + json;
   const head = event === undefined ? MESSAGE_HEAD : `{"event":${JSON.stringify(event)}`;
   return room === undefined
     ? `${head},"data":${json}`
