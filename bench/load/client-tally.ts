@@ -1,4 +1,5 @@
 import { nowNs } from '../clock.js';
+import { untilDoneOrStalled } from './until-stalled.js';
 
 /** What one worker's clients received, client by client, since the tally was armed. */
 export interface TallyReport {
@@ -57,18 +58,12 @@ export class ClientTally {
    * (the rest are then reported short rather than waited for forever).
    */
   async collect(stallMs: number): Promise<TallyReport> {
-    let lastReceived = -1;
-    while (this.complete < this.counts.length && this.received !== lastReceived) {
-      lastReceived = this.received;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, stallMs);
-        this.onComplete = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    this.onComplete = undefined;
+    await untilDoneOrStalled(
+      () => this.complete >= this.counts.length,
+      () => this.received,
+      stallMs,
+      (wake) => (this.onComplete = wake),
+    );
     const counts = this.counts;
     return {
       clients: counts.length,

@@ -1,5 +1,6 @@
 import { nowNs } from '../clock.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import { untilDoneOrStalled } from './until-stalled.js';
 
 /** What one worker saw during one measurement. */
 export interface MeterReport {
@@ -56,18 +57,12 @@ export class ReceiveMeter {
    * from this call on (the rest are then reported missing rather than waited for forever).
    */
   async collect(stallMs: number): Promise<MeterReport> {
-    let lastCount = -1;
-    while (this.received < this.expected && this.received !== lastCount) {
-      lastCount = this.received;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, stallMs);
-        this.onComplete = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    this.onComplete = undefined;
+    await untilDoneOrStalled(
+      () => this.received >= this.expected,
+      () => this.received,
+      stallMs,
+      (wake) => (this.onComplete = wake),
+    );
     return {
       expected: this.expected,
       received: this.received,
