@@ -195,7 +195,7 @@ async function dropStorm(
     );
   }
   ctx.log(
-    `  ${system.label} reconnect storm (drop): ${storm.backNs.length}/${storm.clients} back, 99 % in ${msAfter(storm, 0.99)} ms, all in ${msAfter(storm, 1)} ms, refused 503 ${storm.refused503} / 429 ${storm.refused429}, other failures ${storm.otherFailures}, ${storm.attempts} attempts, max event-loop delay ${Math.max(...after.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} ms, gauges ${held}`,
+    `  ${system.label} reconnect storm (drop): ${storm.backNs.length}/${storm.clients} back, first in ${msAfter(storm, 1 / storm.clients)} ms, half in ${msAfter(storm, 0.5)} ms, 99 % in ${msAfter(storm, 0.99)} ms, all in ${msAfter(storm, 1)} ms, refused 503 ${storm.refused503} / 429 ${storm.refused429}, other failures ${storm.otherFailures}, ${storm.attempts} attempts, max event-loop delay ${Math.max(...after.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} ms, gauges ${held}`,
   );
 }
 
