@@ -97,12 +97,15 @@ export class StormClients {
 
   private openChatClient(slot: number, url: string, localAddress?: string): Promise<void> {
     let current: WebSocket | undefined;
+    const remember = (ws: WebSocket): void => {
+      current = ws;
+    };
     // ChatClient takes a standard WebSocket constructor (url only): this one binds the source
     // address and remembers the socket of the current attempt, for the drop.
     const BoundWebSocket = class extends WebSocket {
       constructor(address: string) {
         super(address, { perMessageDeflate: false, localAddress });
-        current = this;
+        remember(this);
       }
     };
     const client = new ChatClient<{ t: number }>({ url, WebSocket: BoundWebSocket });
