@@ -52,7 +52,6 @@ export interface StormConnectParams {
   protocol: StormProtocol;
   urls: string[];
   concurrency: number;
-  localAddress?: string;
 }
 
 async function connect({
@@ -140,13 +139,8 @@ async function inLanes<T>(
 }
 
 /** Opens the storm's clients, `concurrency` first connections in flight at once. */
-function stormConnect({
-  protocol,
-  urls,
-  concurrency,
-  localAddress,
-}: StormConnectParams): Promise<ConnectReport> {
-  return inLanes(urls, concurrency, (url) => storm.open(protocol, url, localAddress));
+function stormConnect({ protocol, urls, concurrency }: StormConnectParams): Promise<ConnectReport> {
+  return inLanes(urls, concurrency, (url) => storm.open(protocol, url));
 }
 
 /** Parameters of the `sendFrames` call. */

@@ -215,6 +215,7 @@ export class LoadPool {
   /**
    * Opens users `from` ≤ i < `to` as clients that reconnect by themselves with their library's
    * backoff (see storm-clients.ts), each worker keeping `concurrency` first connections in flight.
+   * They do not bind the pool's source address (storm-clients.ts says why).
    */
   async stormConnect(
     protocol: StormProtocol,
@@ -227,12 +228,7 @@ export class LoadPool {
     for (let i = from; i < to; i++) shares[i % this.size].push(url(i));
     const reports = await Promise.all(
       this.rpc.map((rpc, w) =>
-        rpc.call<ConnectReport>('stormConnect', {
-          protocol,
-          urls: shares[w],
-          concurrency,
-          localAddress: this.localAddress,
-        }),
+        rpc.call<ConnectReport>('stormConnect', { protocol, urls: shares[w], concurrency }),
       ),
     );
     return summarize(reports);
