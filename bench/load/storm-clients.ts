@@ -1,8 +1,10 @@
 import { ChatClient, type ChatClientError, type CloseInfo } from 'nest-chat-gateway/client';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { nowNs } from '../clock.js';
 import type { OnStamp } from './clients.js';
+import { cpuMicros } from './receive-meter.js';
 
 /** How long a client may take to open the first time, retries with its backoff included. */
 const FIRST_WELCOME_TIMEOUT_MS = 30_000;
@@ -24,10 +26,19 @@ export interface StormReport {
   refused503: number;
   /** Handshakes refused with HTTP 429 (per-address or per-user connect limits). */
   refused429: number;
-  /** Every other failed attempt: refused TCP connections, other statuses, timeouts. */
+  /** Attempts the client gave up on: no welcome (`connect`) within its connect timeout. */
+  timeouts: number;
+  /** Every other failed attempt: refused TCP connections, other statuses. */
   otherFailures: number;
   /** Reconnect attempts the clients scheduled, the successful ones included. */
   attempts: number;
+  /** CPU time of this load process from the mark to the report, in microseconds. */
+  cpuMicros: number;
+  /**
+   * Its own largest event-loop delay over that time, in milliseconds: a load process that
+   * stalls delays the welcomes it reads, so this says whether the times are the servers'.
+   */
+  eventLoopMaxMs: number;
 }
 
 /** One client that reconnects by itself, as its library does. */
@@ -47,6 +58,8 @@ export class StormClients {
   /** Clients that have not come back since the mark. */
   private readonly away = new Set<number>();
   private report: StormReport = emptyReport(0);
+  private cpuAtMark = 0;
+  private readonly delay = monitorEventLoopDelay({ resolution: 1 });
   private onAllBack: (() => void) | undefined;
 
   constructor(private readonly onStamp: OnStamp) {}
@@ -67,6 +80,10 @@ export class StormClients {
   /** From now on, every client counts as away until its next welcome, and failures count anew. */
   mark(): void {
     this.report = emptyReport(this.clients.length);
+    this.cpuAtMark = cpuMicros();
+    this.delay.disable();
+    this.delay.reset();
+    this.delay.enable();
     this.away.clear();
     for (let slot = 0; slot < this.clients.length; slot++) this.away.add(slot);
   }
@@ -91,7 +108,12 @@ export class StormClients {
       });
       this.onAllBack = undefined;
     }
-    return { ...this.report, backNs: [...this.report.backNs] };
+    return {
+      ...this.report,
+      backNs: [...this.report.backNs],
+      cpuMicros: cpuMicros() - this.cpuAtMark,
+      eventLoopMaxMs: this.delay.max / 1e6,
+    };
   }
 
   private welcomed(slot: number): void {
@@ -121,7 +143,7 @@ export class StormClients {
     client.on('error', (err: ChatClientError) => this.failedAttempt(err.status));
     client.on('close', ({ reason }) => {
       // An attempt the client gave up on has no error event of its own.
-      if (reason.startsWith('connect timeout')) this.report.otherFailures++;
+      if (reason.startsWith('connect timeout')) this.report.timeouts++;
     });
     return new Promise((resolve, reject) => {
       // The storm is measured from a full fleet: a client that does not get its first welcome
@@ -148,8 +170,9 @@ export class StormClients {
     });
   }
 
-  private failedAttempt(status: number | undefined): void {
-    if (status === 503) this.report.refused503++;
+  private failedAttempt(status: number | undefined, timedOut = false): void {
+    if (timedOut) this.report.timeouts++;
+    else if (status === 503) this.report.refused503++;
     else if (status === 429) this.report.refused429++;
     else this.report.otherFailures++;
   }
@@ -173,7 +196,7 @@ export class StormClients {
     socket.on('message', (payload: { t: number }) => this.onStamp(payload.t));
     socket.io.on('reconnect_attempt', () => this.report.attempts++);
     socket.io.on('reconnect_error', (err: Error & { description?: unknown }) =>
-      this.failedAttempt(statusOf(err)),
+      this.failedAttempt(statusOf(err), err.message === 'timeout'),
     );
     return new Promise((resolve, reject) => {
       socket.once('connect', () => {
@@ -197,8 +220,11 @@ function emptyReport(clients: number): StormReport {
     backNs: [],
     refused503: 0,
     refused429: 0,
+    timeouts: 0,
     otherFailures: 0,
     attempts: 0,
+    cpuMicros: 0,
+    eventLoopMaxMs: 0,
   };
 }
 

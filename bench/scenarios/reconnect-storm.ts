@@ -16,7 +16,7 @@ export const RECONNECT_STORM_TABLE: TableSpec = {
   id: 'reconnect-storm',
   title: 'Reconnect storm: three nodes, every client drops at once',
   method:
-    'Three nodes on one redis-server the harness starts (ours: the bench server with Redis, its default history, `limits.maxConnections` a little above its share; socket.io: `@socket.io/redis-adapter`), each filled by its own load process (started as the scale scenario’s, but its clients bind no source address: with thousands of attempts at once the kernel’s search for a free port of a bound address cost the load processes more CPU than the handshakes; every node has its own port, so each has the whole ephemeral range). Every client is the real client library left to reconnect by itself: our `ChatClient` from the build (`WebSocket` from `ws`, its default backoff: full jitter over [0, 500 ms · 2ⁿ⁻¹), at most 30 s), socket.io-client with its default reconnection (1 s doubling to 5 s, randomization 0.5). Drop: every load process destroys all its clients’ TCP sockets in one loop (no close frame, no disconnect packet). Times run from the drop to the welcome (socket.io: `connect`) of 99 % and of every client; refusals are the failed attempts the clients saw on the way (HTTP status from `ws`’s error; anything else: refused TCP connections, timeouts); the nodes’ connection gauges are summed after the last one is back. Event-loop delay (`monitorEventLoopDelay`, 1 ms sampling) and CPU are the nodes’ over the storm, worst node and all nodes. Kill: node 1 is SIGKILLed and started again at once on its port; its clients come back with their backoff while a probe sends from each surviving node to 50 users of the other, every 100 ms, during the storm and during as long a window just before it.',
+    'Three nodes on one redis-server the harness starts (ours: the bench server with Redis, its default history, `limits.maxConnections` a little above its share; socket.io: `@socket.io/redis-adapter`), each filled by its own load process (started as the scale scenario’s, but its clients bind no source address: with thousands of attempts at once the kernel’s search for a free port of a bound address cost the load processes more CPU than the handshakes; every node has its own port, so each has the whole ephemeral range). Every client is the real client library left to reconnect by itself: our `ChatClient` from the build (`WebSocket` from `ws`, its default backoff: full jitter over [0, 500 ms · 2ⁿ⁻¹), at most 30 s), socket.io-client with its default reconnection (1 s doubling to 5 s, randomization 0.5). Drop: every load process destroys all its clients’ TCP sockets in one loop (no close frame, no disconnect packet). Times run from the drop to the welcome (socket.io: `connect`) of 99 % and of every client; refusals are the failed attempts the clients saw on the way (HTTP status from `ws`’s error), timeouts the attempts a client gave up on (ChatClient: no welcome within its 10 s connect timeout; socket.io-client: 20 s), other failures anything else (refused TCP connections while a node is down); the load processes’ CPU and event-loop delay say whether they, not the nodes, set the pace; the nodes’ connection gauges are summed after the last one is back. Event-loop delay (`monitorEventLoopDelay`, 1 ms sampling) and CPU are the nodes’ over the storm, worst node and all nodes. Kill: node 1 is SIGKILLed and started again at once on its port; its clients come back with their backoff while a probe sends from each surviving node to 50 users of the other, every 100 ms, during the storm and during as long a window just before it.',
   columns: [
     { id: 'ours', label: 'nest-chat-gateway + ChatClient, 3 nodes', short: 'ours' },
     { id: 'sio', label: 'socket.io + redis-adapter, 3 nodes', short: 'socket.io' },
@@ -38,11 +38,12 @@ export const RECONNECT_STORM_ROWS = {
   },
   refused503: { id: 'refused-503', label: 'drop: handshakes refused with 503', ...count },
   refused429: { id: 'refused-429', label: 'drop: handshakes refused with 429', ...count },
-  otherFailures: {
-    id: 'other-failures',
-    label: 'drop: other failed attempts (TCP refused, timeouts)',
+  timeouts: {
+    id: 'timeouts',
+    label: 'drop: attempts given up at the client’s connect timeout',
     ...count,
   },
+  otherFailures: { id: 'other-failures', label: 'drop: other failed attempts', ...count },
   attempts: {
     id: 'attempts',
     label: 'drop: reconnect attempts scheduled',
@@ -52,6 +53,18 @@ export const RECONNECT_STORM_ROWS = {
   eldMax: { id: 'eld-max', label: 'drop: max event-loop delay, worst node', unit: 'ms' },
   eldP99: { id: 'eld-p99', label: 'drop: p99 event-loop delay, worst node', unit: 'ms' },
   cpu: { id: 'cpu', label: 'drop: CPU of all nodes over the storm', unit: 'ms' },
+  loadCpu: {
+    id: 'load-cpu',
+    label: 'drop: CPU of the load processes over the storm',
+    unit: 'ms',
+    better: 'neither',
+  },
+  loadEld: {
+    id: 'load-eld',
+    label: 'drop: max event-loop delay, worst load process',
+    unit: 'ms',
+    better: 'neither',
+  },
   killBack99: {
     id: 'kill-back-99',
     label: 'kill: until 99 % of its clients were back',
@@ -70,9 +83,14 @@ export const RECONNECT_STORM_ROWS = {
   },
   killRefused503: { id: 'kill-refused-503', label: 'kill: handshakes refused with 503', ...count },
   killRefused429: { id: 'kill-refused-429', label: 'kill: handshakes refused with 429', ...count },
+  killTimeouts: {
+    id: 'kill-timeouts',
+    label: 'kill: attempts given up at the client’s connect timeout',
+    ...count,
+  },
   killOther: {
     id: 'kill-other-failures',
-    label: 'kill: other failed attempts (TCP refused while down, timeouts)',
+    label: 'kill: other failed attempts (TCP refused while down)',
     ...count,
   },
   survivorEldBefore: {
@@ -180,8 +198,11 @@ async function dropStorm(
   record(ctx, system, storm, add, { back99: rows.back99, back100: rows.back100 }, 'drop');
   add(rows.refused503, storm.refused503);
   add(rows.refused429, storm.refused429);
+  add(rows.timeouts, storm.timeouts);
   add(rows.otherFailures, storm.otherFailures);
   add(rows.attempts, storm.attempts);
+  add(rows.loadCpu, storm.cpuMicros / 1000);
+  add(rows.loadEld, storm.eventLoopMaxMs);
   add(rows.eldMax, Math.max(...after.map((s) => s.eventLoopDelay.maxMs)));
   add(rows.eldP99, Math.max(...after.map((s) => s.eventLoopDelay.p99Ms)));
   add(rows.cpu, sumOf(after, before, (s) => s.cpuMicros) / 1000);
@@ -195,7 +216,7 @@ async function dropStorm(
     );
   }
   ctx.log(
-    `  ${system.label} reconnect storm (drop): ${storm.backNs.length}/${storm.clients} back, first in ${msAfter(storm, 1 / storm.clients)} ms, half in ${msAfter(storm, 0.5)} ms, 99 % in ${msAfter(storm, 0.99)} ms, all in ${msAfter(storm, 1)} ms, refused 503 ${storm.refused503} / 429 ${storm.refused429}, other failures ${storm.otherFailures}, ${storm.attempts} attempts, max event-loop delay ${Math.max(...after.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} ms, gauges ${held}`,
+    `  ${system.label} reconnect storm (drop): ${storm.backNs.length}/${storm.clients} back, first in ${msAfter(storm, 1 / storm.clients)} ms, half in ${msAfter(storm, 0.5)} ms, 99 % in ${msAfter(storm, 0.99)} ms, all in ${msAfter(storm, 1)} ms, refused 503 ${storm.refused503} / 429 ${storm.refused429}, ${storm.timeouts} timeouts, other failures ${storm.otherFailures}, ${storm.attempts} attempts, load processes ${(storm.cpuMicros / 1000).toFixed(0)} ms CPU and max event-loop delay ${storm.eventLoopMaxMs.toFixed(0)} ms, max event-loop delay ${Math.max(...after.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} ms, gauges ${held}`,
   );
 }
 
@@ -244,6 +265,7 @@ async function killStorm(
   add(rows.killRestart, restartMs);
   add(rows.killRefused503, storm!.refused503);
   add(rows.killRefused429, storm!.refused429);
+  add(rows.killTimeouts, storm!.timeouts);
   add(rows.killOther, storm!.otherFailures);
   add(rows.survivorEldBefore, Math.max(...quietStats.map((s) => s.eventLoopDelay.maxMs)));
   add(rows.survivorEldDuring, Math.max(...stormStats.map((s) => s.eventLoopDelay.maxMs)));
@@ -260,7 +282,7 @@ async function killStorm(
     }
   }
   ctx.log(
-    `  ${system.label} reconnect storm (kill): restarted in ${restartMs.toFixed(0)} ms, ${storm!.backNs.length}/${storm!.clients} back, 99 % in ${msAfter(storm!, 0.99)} ms, all in ${msAfter(storm!, 1)} ms, refused 503 ${storm!.refused503} / 429 ${storm!.refused429}, other failures ${storm!.otherFailures}; survivors' max event-loop delay ${Math.max(...quietStats.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} → ${Math.max(...stormStats.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} ms, probe p99 ${(quiet.latency.quantile(0.99) / 1000).toFixed(1)} → ${(during.latency.quantile(0.99) / 1000).toFixed(1)} ms`,
+    `  ${system.label} reconnect storm (kill): restarted in ${restartMs.toFixed(0)} ms, ${storm!.backNs.length}/${storm!.clients} back, 99 % in ${msAfter(storm!, 0.99)} ms, all in ${msAfter(storm!, 1)} ms, refused 503 ${storm!.refused503} / 429 ${storm!.refused429}, ${storm!.timeouts} timeouts, other failures ${storm!.otherFailures}; survivors' max event-loop delay ${Math.max(...quietStats.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} → ${Math.max(...stormStats.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} ms, probe p99 ${(quiet.latency.quantile(0.99) / 1000).toFixed(1)} → ${(during.latency.quantile(0.99) / 1000).toFixed(1)} ms`,
   );
 }
 
@@ -336,8 +358,11 @@ function mergeStorm(reports: readonly StormReport[]): StormReport {
     backNs: reports.flatMap((r) => r.backNs).sort((a, b) => a - b),
     refused503: total((r) => r.refused503),
     refused429: total((r) => r.refused429),
+    timeouts: total((r) => r.timeouts),
     otherFailures: total((r) => r.otherFailures),
     attempts: total((r) => r.attempts),
+    cpuMicros: total((r) => r.cpuMicros),
+    eventLoopMaxMs: Math.max(...reports.map((r) => r.eventLoopMaxMs)),
   };
 }
 
