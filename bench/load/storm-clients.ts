@@ -32,6 +32,10 @@ export interface StormReport {
   otherFailures: number;
   /** Reconnect attempts the clients scheduled, the successful ones included. */
   attempts: number;
+  /** Clients that stopped for good: a close code that forbids retrying (ChatClient only). */
+  stopped: number;
+  /** The close code the first of them stopped at. */
+  firstStopCode?: number;
   /** CPU time of this load process from the mark to the report, in microseconds. */
   cpuMicros: number;
   /**
@@ -141,9 +145,13 @@ export class StormClients {
     client.on('message', (data) => this.onStamp(data.t));
     client.on('reconnecting', () => this.report.attempts++);
     client.on('error', (err: ChatClientError) => this.failedAttempt(err.status));
-    client.on('close', ({ reason }) => {
+    client.on('close', ({ code, reason, willReconnect }) => {
       // An attempt the client gave up on has no error event of its own.
       if (reason.startsWith('connect timeout')) this.report.timeouts++;
+      if (!willReconnect) {
+        this.report.stopped++;
+        this.report.firstStopCode ??= code;
+      }
     });
     return new Promise((resolve, reject) => {
       // The storm is measured from a full fleet: a client that does not get its first welcome
@@ -223,6 +231,7 @@ function emptyReport(clients: number): StormReport {
     timeouts: 0,
     otherFailures: 0,
     attempts: 0,
+    stopped: 0,
     cpuMicros: 0,
     eventLoopMaxMs: 0,
   };

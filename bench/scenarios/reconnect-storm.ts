@@ -50,6 +50,11 @@ export const RECONNECT_STORM_ROWS = {
     unit: 'count',
     better: 'neither',
   },
+  stopped: {
+    id: 'stopped',
+    label: 'drop: clients that stopped for good (a close code that forbids retrying)',
+    ...count,
+  },
   eldMax: { id: 'eld-max', label: 'drop: max event-loop delay, worst node', unit: 'ms' },
   eldP99: { id: 'eld-p99', label: 'drop: p99 event-loop delay, worst node', unit: 'ms' },
   cpu: { id: 'cpu', label: 'drop: CPU of all nodes over the storm', unit: 'ms' },
@@ -92,6 +97,17 @@ export const RECONNECT_STORM_ROWS = {
     id: 'kill-other-failures',
     label: 'kill: other failed attempts (TCP refused while down)',
     ...count,
+  },
+  killStopped: {
+    id: 'kill-stopped',
+    label: 'kill: clients that stopped for good',
+    ...count,
+  },
+  killLoadEld: {
+    id: 'kill-load-eld',
+    label: 'kill: max event-loop delay of its load process',
+    unit: 'ms',
+    better: 'neither',
   },
   survivorEldBefore: {
     id: 'survivor-eld-before',
@@ -201,6 +217,7 @@ async function dropStorm(
   add(rows.timeouts, storm.timeouts);
   add(rows.otherFailures, storm.otherFailures);
   add(rows.attempts, storm.attempts);
+  add(rows.stopped, storm.stopped);
   add(rows.loadCpu, storm.cpuMicros / 1000);
   add(rows.loadEld, storm.eventLoopMaxMs);
   add(rows.eldMax, Math.max(...after.map((s) => s.eventLoopDelay.maxMs)));
@@ -216,7 +233,7 @@ async function dropStorm(
     );
   }
   ctx.log(
-    `  ${system.label} reconnect storm (drop): ${storm.backNs.length}/${storm.clients} back, first in ${msAfter(storm, 1 / storm.clients)} ms, half in ${msAfter(storm, 0.5)} ms, 99 % in ${msAfter(storm, 0.99)} ms, all in ${msAfter(storm, 1)} ms, refused 503 ${storm.refused503} / 429 ${storm.refused429}, ${storm.timeouts} timeouts, other failures ${storm.otherFailures}, ${storm.attempts} attempts, load processes ${(storm.cpuMicros / 1000).toFixed(0)} ms CPU and max event-loop delay ${storm.eventLoopMaxMs.toFixed(0)} ms, max event-loop delay ${Math.max(...after.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} ms, gauges ${held}`,
+    `  ${system.label} reconnect storm (drop): ${storm.backNs.length}/${storm.clients} back, first in ${msAfter(storm, 1 / storm.clients)} ms, half in ${msAfter(storm, 0.5)} ms, 99 % in ${msAfter(storm, 0.99)} ms, all in ${msAfter(storm, 1)} ms, refused 503 ${storm.refused503} / 429 ${storm.refused429}, ${storm.timeouts} timeouts, other failures ${storm.otherFailures}, ${storm.attempts} attempts, ${storm.stopped} stopped (first code ${storm.firstStopCode}), load processes ${(storm.cpuMicros / 1000).toFixed(0)} ms CPU and max event-loop delay ${storm.eventLoopMaxMs.toFixed(0)} ms, max event-loop delay ${Math.max(...after.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} ms, gauges ${held}`,
   );
 }
 
@@ -267,6 +284,8 @@ async function killStorm(
   add(rows.killRefused429, storm!.refused429);
   add(rows.killTimeouts, storm!.timeouts);
   add(rows.killOther, storm!.otherFailures);
+  add(rows.killLoadEld, storm!.eventLoopMaxMs);
+  add(rows.killStopped, storm!.stopped);
   add(rows.survivorEldBefore, Math.max(...quietStats.map((s) => s.eventLoopDelay.maxMs)));
   add(rows.survivorEldDuring, Math.max(...stormStats.map((s) => s.eventLoopDelay.maxMs)));
   add(rows.probeP99Before, quiet.latency.quantile(0.99) / 1000);
@@ -282,7 +301,7 @@ async function killStorm(
     }
   }
   ctx.log(
-    `  ${system.label} reconnect storm (kill): restarted in ${restartMs.toFixed(0)} ms, ${storm!.backNs.length}/${storm!.clients} back, 99 % in ${msAfter(storm!, 0.99)} ms, all in ${msAfter(storm!, 1)} ms, refused 503 ${storm!.refused503} / 429 ${storm!.refused429}, ${storm!.timeouts} timeouts, other failures ${storm!.otherFailures}; survivors' max event-loop delay ${Math.max(...quietStats.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} → ${Math.max(...stormStats.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} ms, probe p99 ${(quiet.latency.quantile(0.99) / 1000).toFixed(1)} → ${(during.latency.quantile(0.99) / 1000).toFixed(1)} ms`,
+    `  ${system.label} reconnect storm (kill): restarted in ${restartMs.toFixed(0)} ms, ${storm!.backNs.length}/${storm!.clients} back, 99 % in ${msAfter(storm!, 0.99)} ms, all in ${msAfter(storm!, 1)} ms, refused 503 ${storm!.refused503} / 429 ${storm!.refused429}, ${storm!.timeouts} timeouts, other failures ${storm!.otherFailures}, ${storm!.stopped} stopped, load process max event-loop delay ${storm!.eventLoopMaxMs.toFixed(0)} ms; survivors' max event-loop delay ${Math.max(...quietStats.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} → ${Math.max(...stormStats.map((s) => s.eventLoopDelay.maxMs)).toFixed(0)} ms, probe p99 ${(quiet.latency.quantile(0.99) / 1000).toFixed(1)} → ${(during.latency.quantile(0.99) / 1000).toFixed(1)} ms`,
   );
 }
 
@@ -361,6 +380,8 @@ function mergeStorm(reports: readonly StormReport[]): StormReport {
     timeouts: total((r) => r.timeouts),
     otherFailures: total((r) => r.otherFailures),
     attempts: total((r) => r.attempts),
+    stopped: total((r) => r.stopped),
+    firstStopCode: reports.find((r) => r.firstStopCode !== undefined)?.firstStopCode,
     cpuMicros: total((r) => r.cpuMicros),
     eventLoopMaxMs: Math.max(...reports.map((r) => r.eventLoopMaxMs)),
   };
@@ -388,6 +409,11 @@ function record(
     const ms = msAfter(storm, share);
     if (ms !== undefined) add(row, ms);
     else ctx.results.remark(RECONNECT_STORM_TABLE, row, system.id, 'never');
+  }
+  if (storm.stopped > 0) {
+    ctx.results.note(
+      `Run ${ctx.run}, ${system.label}, reconnect storm (${what}): ${storm.stopped} clients stopped for good (the first at close code ${storm.firstStopCode}).`,
+    );
   }
   if (storm.backNs.length < storm.clients) {
     ctx.results.note(
