@@ -207,16 +207,16 @@ export class StormClients {
       this.failedAttempt(statusOf(err), err.message === 'timeout'),
     );
     return new Promise((resolve, reject) => {
+      // As for ours: a failed first attempt is retried by its reconnection, within a limit.
+      const timer = setTimeout(() => {
+        socket.disconnect();
+        reject(new Error(`socket.io-client: no connect within ${FIRST_WELCOME_TIMEOUT_MS} ms`));
+      }, FIRST_WELCOME_TIMEOUT_MS);
       socket.once('connect', () => {
-        socket.off('connect_error', fail);
+        clearTimeout(timer);
         socket.on('connect', () => this.welcomed(slot));
         resolve();
       });
-      const fail = (err: Error): void => {
-        socket.disconnect();
-        reject(err);
-      };
-      socket.once('connect_error', fail);
     });
   }
 }
