@@ -13,6 +13,7 @@ export const SCENARIO_NAMES = [
   'inbound',
   'cluster-sharded',
   'scale',
+  'reconnect-storm',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 

@@ -24,6 +24,7 @@ import { INBOUND_TABLE, inboundScenario } from './scenarios/inbound.js';
 import { CONNECTIONS_TABLE, idleConnectionsScenario } from './scenarios/idle-connections.js';
 import { jwtConnectScenario } from './scenarios/jwt-connect.js';
 import { OTHER_LOAD_TABLE, withLoadAccount } from './scenarios/other-load.js';
+import { RECONNECT_STORM_TABLE, reconnectStormScenario } from './scenarios/reconnect-storm.js';
 import { RECOVERY_TABLE, recoveryStormScenario } from './scenarios/recovery-storm.js';
 import { ROOMS_CLUSTER_TABLE, ROOMS_TABLE, roomsScenario } from './scenarios/rooms.js';
 import { SCALE_DEMO_TABLE, scaleDemoScenario } from './scenarios/scale-demo.js';
@@ -53,6 +54,8 @@ const SCENARIOS: [ScenarioName, Scenario, SystemId[]][] = [
   ['scale', scaleScenario, ['ours', 'raw']],
   // The same scenario name: `--only scale` runs the demo on three nodes too.
   ['scale', scaleDemoScenario, ['ours']],
+  // Raw ws has no client that reconnects by itself.
+  ['reconnect-storm', reconnectStormScenario, ['ours', 'sio']],
 ];
 
 /**
@@ -96,6 +99,7 @@ async function main(): Promise<number> {
     CLUSTER_SHARDED_TABLE,
     SCALE_TABLE,
     SCALE_DEMO_TABLE,
+    RECONNECT_STORM_TABLE,
     OTHER_LOAD_TABLE,
   );
   let failures = 0;

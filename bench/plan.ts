@@ -77,6 +77,23 @@ export interface Plan {
     /** ... over this many users of that node. */
     usersPerPair: number;
   };
+  /**
+   * The reconnect storm on several nodes: clients that reconnect by themselves, with their own
+   * backoff, after a drop of every client and after a node is killed and restarted.
+   */
+  reconnectStorm: {
+    nodes: number;
+    /** One load process per node: keep it well below the ~20 000 open files of a process. */
+    clientsPerNode: number;
+    heartbeatIntervalMs: number;
+    heartbeatTimeoutMs: number;
+    /** Our nodes' `limits.maxConnections`: what a node answers 503 beyond. */
+    maxConnectionsPerNode: number;
+    /** Longest wait for every client to be back after a drop or a kill. */
+    timeoutMs: number;
+    /** Shortest probe window during the kill's storm, and the window just before it. */
+    probeWindowMs: number;
+  };
   /** The reconnect storm: every client drops at once, misses pushes, and comes back at once. */
   recovery: {
     clients: number;
@@ -136,6 +153,17 @@ export const FULL_PLAN: Plan = {
     messagesPerPair: 20_000,
     usersPerPair: 1000,
   },
+  reconnectStorm: {
+    nodes: 3,
+    clientsPerNode: 15_000,
+    // The module's defaults: ChatClient heartbeats at the welcome's interval, and 45 000 of them
+    // every few seconds would load the load processes more than the storm does.
+    heartbeatIntervalMs: 25_000,
+    heartbeatTimeoutMs: 60_000,
+    maxConnectionsPerNode: 16_000,
+    timeoutMs: 120_000,
+    probeWindowMs: 5000,
+  },
 };
 
 /** Proves the harness works end to end in well under a minute; its numbers mean nothing. */
@@ -161,5 +189,14 @@ export const QUICK_PLAN: Plan = {
     sweepWindowMs: 1600,
     messagesPerPair: 1000,
     usersPerPair: 100,
+  },
+  reconnectStorm: {
+    nodes: 3,
+    clientsPerNode: 200,
+    heartbeatIntervalMs: 1000,
+    heartbeatTimeoutMs: 20_000,
+    maxConnectionsPerNode: 400,
+    timeoutMs: 30_000,
+    probeWindowMs: 1500,
   },
 };

@@ -3,6 +3,7 @@ import { serveRpc } from '../processes/rpc.js';
 import { ClientTally } from './client-tally.js';
 import { openClient, RECONNECT_ATTEMPTS, type BenchClient, type Protocol } from './clients.js';
 import { cpuMicros, ReceiveMeter } from './receive-meter.js';
+import { StormClients, type StormProtocol } from './storm-clients.js';
 
 /** Parameters of the `connect` call. */
 export interface ConnectParams {
@@ -43,6 +44,15 @@ const meter = new ReceiveMeter();
 const tally = new ClientTally();
 /** Every client this worker opened, in the order they opened. */
 const clients: BenchClient[] = [];
+/** The reconnect storm's clients, which reconnect by themselves (a worker has these or those). */
+const storm = new StormClients((sentNs) => meter.record(sentNs));
+
+/** Parameters of the `stormConnect` call. */
+export interface StormConnectParams {
+  protocol: StormProtocol;
+  urls: string[];
+  concurrency: number;
+}
 
 async function connect({
   protocol,
@@ -128,6 +138,11 @@ async function inLanes<T>(
   };
 }
 
+/** Opens the storm's clients, `concurrency` first connections in flight at once. */
+function stormConnect({ protocol, urls, concurrency }: StormConnectParams): Promise<ConnectReport> {
+  return inLanes(urls, concurrency, (url) => storm.open(protocol, url));
+}
+
 /** Parameters of the `sendFrames` call. */
 export interface SendFramesParams {
   event: string;
@@ -171,6 +186,10 @@ serveRpc({
   collect: ({ stallMs }: { stallMs: number }) => meter.collect(stallMs),
   dropAll,
   reconnectAll,
+  stormConnect,
+  stormMark: () => storm.mark(),
+  stormDrop: () => storm.dropAll(),
+  stormUntilBack: ({ timeoutMs }: { timeoutMs: number }) => storm.untilBack(timeoutMs),
   armTally: ({ perClient }: { perClient: number }) => tally.arm(perClient),
   collectTally: ({ stallMs }: { stallMs: number }) => tally.collect(stallMs),
 });

@@ -3,6 +3,7 @@ import { LatencyHistogram } from '../load/latency-histogram.js';
 import type { Protocol } from '../load/clients.js';
 import type { TallyReport } from '../load/client-tally.js';
 import type { MeterReport } from '../load/receive-meter.js';
+import type { StormProtocol, StormReport } from '../load/storm-clients.js';
 import type { ConnectReport, ReconnectReport, SendFramesParams } from '../load/worker.js';
 import { startChild, stopChild, whileRunning, type Child } from '../processes/children.js';
 import { paths } from '../paths.js';
@@ -208,6 +209,45 @@ export class LoadPool {
         latency.merge(report.histogram);
         return { ...report, latency };
       }),
+    );
+  }
+
+  /**
+   * Opens users `from` ≤ i < `to` as clients that reconnect by themselves with their library's
+   * backoff (see storm-clients.ts), each worker keeping `concurrency` first connections in flight.
+   * They do not bind the pool's source address (storm-clients.ts says why).
+   */
+  async stormConnect(
+    protocol: StormProtocol,
+    from: number,
+    to: number,
+    url: (userIndex: number) => string,
+    concurrency: number,
+  ): Promise<ConnectSummary> {
+    const shares = this.rpc.map(() => [] as string[]);
+    for (let i = from; i < to; i++) shares[i % this.size].push(url(i));
+    const reports = await Promise.all(
+      this.rpc.map((rpc, w) =>
+        rpc.call<ConnectReport>('stormConnect', { protocol, urls: shares[w], concurrency }),
+      ),
+    );
+    return summarize(reports);
+  }
+
+  /** Counts every storm client as away from now on, until its next welcome. */
+  async stormMark(): Promise<void> {
+    await Promise.all(this.rpc.map((rpc) => rpc.call('stormMark')));
+  }
+
+  /** Destroys every storm client's TCP socket at once; they reconnect by themselves. */
+  async stormDrop(): Promise<void> {
+    await Promise.all(this.rpc.map((rpc) => rpc.call('stormDrop')));
+  }
+
+  /** Each worker's storm report, once all its clients are back or `timeoutMs` passed. */
+  stormUntilBack(timeoutMs: number): Promise<StormReport[]> {
+    return Promise.all(
+      this.rpc.map((rpc) => rpc.call<StormReport>('stormUntilBack', { timeoutMs })),
     );
   }
 

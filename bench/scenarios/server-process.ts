@@ -1,5 +1,6 @@
+import { once } from 'node:events';
 import { join, resolve } from 'node:path';
-import { startChild, stopChild, whileRunning } from '../processes/children.js';
+import { isRunning, startChild, stopChild, whileRunning } from '../processes/children.js';
 import { paths } from '../paths.js';
 import type { ServerConfig, ServerReady } from '../servers/server-config.js';
 import { ControlClient } from './control-client.js';
@@ -13,6 +14,8 @@ export interface ServerProcess {
   readonly wsPort: number;
   readonly control: ControlClient;
   stop(): Promise<void>;
+  /** SIGKILL, by its PID, as a crashing machine ends it: no shutdown, no close frames. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -52,5 +55,11 @@ export async function startServer(
     wsPort: ready.wsPort,
     control: new ControlClient(ready.controlPort),
     stop: () => stopChild(child),
+    kill: async () => {
+      if (!isRunning(child.process)) return;
+      const exited = once(child.process, 'exit');
+      child.process.kill('SIGKILL');
+      await exited;
+    },
   };
 }

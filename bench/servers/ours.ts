@@ -80,6 +80,7 @@ function chatOptions(config: ServerConfig): ChatModuleOptions {
     }),
     // The other systems limit nothing; the limit would measure the token bucket's refusals.
     ...(config.inbound && { rateLimit: false as const }),
+    ...(config.limits && { limits: config.limits }),
   };
   return options;
 }
@@ -108,7 +109,7 @@ serve(async (config) => {
     },
   );
   app.useWebSocketAdapter(new ChatWsAdapter(app));
-  await app.listen(0, '127.0.0.1');
+  await app.listen(config.port ?? 0, '127.0.0.1');
   const messaging = app.get(MessagingService);
   const registry = app.get(ClientRegistryService);
   const rooms = app.get(RoomsService);

@@ -40,6 +40,13 @@ export interface ServerConfig {
    * client frames, so the other scenarios measure the systems without handlers.
    */
   inbound?: boolean;
+  /**
+   * The port of the WebSocket endpoint; a free one when absent. The reconnect storm restarts a
+   * killed node on its old port, where its clients come back.
+   */
+  port?: number;
+  /** Our module's `limits` (handshake limits); none when absent. Other systems ignore it. */
+  limits?: { maxConnections?: number; maxConnectionsPerAddress?: number };
 }
 
 /** The one IPC message a server sends, once it accepts WebSocket and control connections. */

@@ -48,7 +48,7 @@ serve(async (config) => {
     void socket.join(user);
   });
 
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => http.listen(config.port ?? 0, '127.0.0.1', resolve));
   return {
     wsPort: (http.address() as AddressInfo).port,
     target: {
