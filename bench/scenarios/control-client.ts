@@ -4,6 +4,7 @@ import type {
   JoinRoomSpec,
   RoomSendSpec,
 } from '../servers/control-server.js';
+import type { JoseVerifyResult, JoseVerifySpec } from '../servers/jose-verify.js';
 import type { ProcessStats } from '../servers/process-stats.js';
 import type { StormResult, StormSpec } from '../servers/push-storm.js';
 
@@ -42,6 +43,11 @@ export class ControlClient {
 
   sendToRoom(spec: RoomSendSpec): Promise<FanOutResult> {
     return this.request('POST', '/rooms/send', spec);
+  }
+
+  /** jose's own cost per token, measured in the server's process (see jose-verify.ts). */
+  verifyWithJose(spec: JoseVerifySpec): Promise<JoseVerifyResult> {
+    return this.request('POST', '/jose/verify', spec);
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

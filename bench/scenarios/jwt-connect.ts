@@ -39,6 +39,16 @@ export async function jwtConnectScenario(ctx: BenchContext, system: SystemSpec):
       handshakeRows('jwt'),
     );
     ctx.log(`  ${system.label} JWT: ${Math.round(summary.rate)} handshakes/s`);
+    // A baseline checkout's server may predate the route; the harness rows cover it.
+    if (system.id === 'base') return;
+    // After the handshakes, in the same server process, with as many in flight as they had.
+    const jose = await server.control.verifyWithJose({
+      tokens,
+      secret,
+      inFlight: ctx.plan.workers * ctx.plan.connectConcurrency,
+    });
+    ctx.results.add(CONNECTIONS_TABLE, JOSE_ROWS.server, system.id, jose.cpuMicrosPerToken);
+    ctx.log(`  jose alone in that server: ${jose.cpuMicrosPerToken.toFixed(1)} µs per token`);
   });
 }
 
@@ -52,6 +62,13 @@ export const JOSE_ROWS = {
   key: {
     id: 'jose.key',
     label: "jose's own `jwtVerify` per token, key imported once (in the harness)",
+    unit: 'micros',
+    better: 'neither',
+  },
+  server: {
+    id: 'jose.server',
+    label:
+      "jose's own `jwtVerify` per token, key imported once, in the server process after its handshakes, as many in flight",
     unit: 'micros',
     better: 'neither',
   },

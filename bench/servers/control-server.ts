@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { userIds } from '../users.js';
+import type { JoseVerifySpec } from './jose-verify.js';
 import { fillerFor, stamped } from './payload.js';
 import { collectGarbage, type ProcessMonitor } from './process-stats.js';
 import { pushStorm, type StormSpec } from './push-storm.js';
@@ -45,6 +46,7 @@ type Route = (body: any) => unknown;
  * | `POST /send-many`              | `FanOutSpec`  | `FanOutResult`  |
  * | `POST /rooms/join`             | `JoinRoomSpec` | `{}` once the users are members |
  * | `POST /rooms/send`             | `RoomSendSpec` | `FanOutResult` |
+ * | `POST /jose/verify`            | `JoseVerifySpec` | `JoseVerifyResult` |
  *
  * The rooms routes answer 500 on a system without rooms.
  */
@@ -85,6 +87,9 @@ export async function startControlServer(
       target.sendToRoom(spec.room, payload);
       return { sentNs: payload.t } satisfies FanOutResult;
     },
+    // Loaded on first use, so that servers of other scenarios never hold jose.
+    'POST /jose/verify': async (spec: JoseVerifySpec) =>
+      (await import('./jose-verify.js')).measureJoseVerify(spec),
   };
   const server = createServer((req, res) => void handle(routes, req, res));
   // No server-side keep-alive timeout: a server whose loop was blocked for longer (a flood of

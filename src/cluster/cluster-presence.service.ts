@@ -91,22 +91,29 @@ export class ClusterPresenceService
   }
 
   private join(connection: ChatConnection, rejoin: boolean): void {
-    const joined = this.transport.presence
+    // One reaction, not a then/catch/finally chain: this runs on every handshake.
+    const joined: Promise<void> = this.transport.presence
       .join(connection, this.options.maxConnectionsPerUser, rejoin)
       .then(
         ({ since, evicted }) => {
           connection.since = since;
-          this.evict(evicted);
+          try {
+            this.evict(evicted);
+          } catch (err) {
+            this.logger.error(`Eviction failed: ${(err as Error)?.stack ?? String(err)}`);
+          }
+          this.joinSettled(connection.id, joined);
         },
-        (err: unknown) => this.presenceFailed(`add ${connection.id} to`, err),
-      )
-      .catch((err: unknown) =>
-        this.logger.error(`Eviction failed: ${(err as Error)?.stack ?? String(err)}`),
-      )
-      .finally(() => {
-        if (this.joins.get(connection.id) === joined) this.joins.delete(connection.id);
-      });
+        (err: unknown) => {
+          this.presenceFailed(`add ${connection.id} to`, err);
+          this.joinSettled(connection.id, joined);
+        },
+      );
     this.joins.set(connection.id, joined);
+  }
+
+  private joinSettled(connectionId: string, joined: Promise<void>): void {
+    if (this.joins.get(connectionId) === joined) this.joins.delete(connectionId);
   }
 
   private presenceFailed(what: string, err: unknown): void {

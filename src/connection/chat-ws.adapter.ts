@@ -2,12 +2,13 @@ import type { INestApplication } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { Observable } from 'rxjs';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CHAT_OPTIONS } from '../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
 import { CHAT_GATEWAY_FLAG, isChatServer, markChatServer } from './chat-server.js';
 import { ChatGateway } from './chat.gateway.js';
+import { directUpgrades, type UpgradeListener } from './handshake/direct-upgrades.js';
 import { HandshakeService } from './handshake/handshake.service.js';
 import { guardSlowRequests } from './handshake/slow-request.guard.js';
 import { wsServerOptions } from './handshake/ws-server-options.js';
@@ -20,8 +21,43 @@ import { wsServerOptions } from './handshake/ws-server-options.js';
  * limits. Every other gateway of the application is served exactly as by Nest's `WsAdapter`.
  */
 export class ChatWsAdapter extends WsAdapter {
+  /** The application server's `upgrade` listener, which wraps Nest's. */
+  private upgradeListener: UpgradeListener | undefined;
+
   constructor(private readonly app: INestApplication) {
     super(app);
+  }
+
+  /**
+   * @internal Nest's `upgrade` listener on the application's HTTP server is replaced by one that
+   * takes a shortcut past it for a request to a registered path (see directUpgrades) and
+   * otherwise calls it.
+   */
+  protected override ensureHttpServerExists(port: number, httpServer?: Server): Server | undefined {
+    if (
+      httpServer === undefined ||
+      httpServer !== this.httpServer ||
+      this.httpServersRegistry.has(port)
+    ) {
+      return super.ensureHttpServerExists(port, httpServer);
+    }
+    const before = new Set(httpServer.listeners('upgrade'));
+    const result = super.ensureHttpServerExists(port, httpServer);
+    const added = httpServer.listeners('upgrade').filter((listener) => !before.has(listener));
+    if (added.length === 1) {
+      const nest = added[0] as UpgradeListener;
+      httpServer.off('upgrade', nest);
+      this.upgradeListener = directUpgrades(() => this.wsServersRegistry.get(port), nest);
+      httpServer.on('upgrade', this.upgradeListener);
+    }
+    return result;
+  }
+
+  /** @internal */
+  override async dispose(): Promise<void> {
+    await super.dispose();
+    if (this.upgradeListener) (this.httpServer as Server).off('upgrade', this.upgradeListener);
+    this.upgradeListener = undefined;
   }
 
   override create(port: number, options: Record<string, any> & { path?: string } = {}): any {

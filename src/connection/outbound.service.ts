@@ -75,17 +75,22 @@ export class OutboundService {
   }
 
   /**
-   * Hands `frame` (a complete JSON text frame) to the connection's socket.
+   * Hands `frame` (a complete JSON text frame) to the connection's socket. A frame written to one
+   * connection only may be the text itself: `ws` writes a string without a Buffer of its own.
    * @returns `'queued'` if the socket took it, `'dropped'` if backpressure skipped it, `'closed'`
    *   if the socket is already closing.
    */
-  write(connection: ChatConnection, frame: Buffer): WriteResult {
-    if (connection.held) return this.keep(connection, { frame });
+  write(connection: ChatConnection, frame: Buffer | string): WriteResult {
+    if (connection.held) {
+      return this.keep(connection, {
+        frame: typeof frame === 'string' ? Buffer.from(frame) : frame,
+      });
+    }
     const { socket } = connection;
     if (socket.readyState !== OPEN) return 'closed';
     if (socket.bufferedAmount >= this.highWaterMark) {
       this.stats.droppedMessages++;
-      this.stats.droppedBytes += frame.length;
+      this.stats.droppedBytes += Buffer.byteLength(frame);
       if (this.disconnectSlowConsumers) this.registry.end(connection, 'slow_consumer');
       return 'dropped';
     }

@@ -28,8 +28,7 @@ export type RecoveryRequest = { recovery: Recovery } | { problem: string };
  * any of them pay only for a substring search.
  */
 export function readRecoveryRequest(url: string | undefined): RecoveryRequest {
-  const names = Object.values(RecoveryParameter);
-  if (!url || !names.some((name) => url.includes(`${name}=`))) return { recovery: {} };
+  if (!url || !mentionsRecovery(url)) return { recovery: {} };
   let query: URLSearchParams;
   try {
     query = new URL(url, 'http://localhost').searchParams;
@@ -54,6 +53,14 @@ export function readRecoveryRequest(url: string | undefined): RecoveryRequest {
     recovery.rooms = positions;
   }
   return { recovery };
+}
+
+/** `since=`, `epoch=`, `rooms=`: made once, since every handshake looks for them. */
+const RECOVERY_MARKERS = Object.values(RecoveryParameter).map((name) => `${name}=`);
+
+function mentionsRecovery(url: string): boolean {
+  for (const marker of RECOVERY_MARKERS) if (url.includes(marker)) return true;
+  return false;
 }
 
 function readPosition(epoch: unknown, offset: unknown): StreamCursor | string {

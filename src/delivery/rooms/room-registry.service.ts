@@ -19,6 +19,9 @@ interface UserRooms {
   loaded: Promise<void>;
 }
 
+/** Stands for a user's rooms read while the read is being started. */
+const LOADING: Promise<void> = Promise.resolve();
+
 /**
  * @internal The rooms of the users connected to this node, and the broker channels that follow
  * from them: the node subscribes to a room's channel while it holds at least one member's
@@ -64,8 +67,7 @@ export class RoomRegistryService implements OnApplicationBootstrap, OnModuleDest
   async roomsOf(user: string): Promise<ReadonlySet<string>> {
     let entry = this.users.get(user);
     if (!entry) {
-      const rooms = new Set<string>();
-      const created: UserRooms = { rooms, loaded: Promise.resolve() };
+      const created: UserRooms = { rooms: new Set(), loaded: LOADING };
       created.loaded = this.load(user, created);
       this.users.set(user, (entry = created));
     }
@@ -115,7 +117,8 @@ export class RoomRegistryService implements OnApplicationBootstrap, OnModuleDest
       this.logger.debug(`Could not read the rooms of ${user}: ${String(err)}`);
       return;
     }
-    await Promise.all(names.map((room) => this.add(user, room, entry)));
+    // Most users are in no room: no Promise.all then, since this runs on every first connection.
+    if (names.length > 0) await Promise.all(names.map((room) => this.add(user, room, entry)));
   }
 
   /**

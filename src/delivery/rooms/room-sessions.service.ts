@@ -51,7 +51,7 @@ export class RoomSessionsService {
     const rooms = [...(await this.rooms.roomsOf(connection.user))];
     const limits = this.options.history;
     const result: RoomsAtStart = { positions: {}, replays: [] };
-    if (!limits) return result;
+    if (!limits || rooms.length === 0) return result;
     const { history } = this.transport;
     await Promise.all(
       rooms.map(async (room) => {

@@ -102,14 +102,12 @@ export class SessionService implements SessionOpener {
   ): void {
     this.outbound.write(
       connection,
-      Buffer.from(
-        welcomeText({
-          user: connection.user,
-          connectionId: connection.id,
-          heartbeatIntervalMs: this.options.heartbeat.intervalMs,
-          ...stream,
-        }),
-      ),
+      welcomeText({
+        user: connection.user,
+        connectionId: connection.id,
+        heartbeatIntervalMs: this.options.heartbeat.intervalMs,
+        ...stream,
+      }),
     );
   }
 }
