@@ -99,8 +99,7 @@ export class LoadPool {
     url: (userIndex: number) => string,
     concurrency: number,
   ): Promise<ConnectSummary> {
-    const shares = this.rpc.map(() => [] as string[]);
-    for (let i = from; i < to; i++) shares[i % this.size].push(url(i));
+    const shares = this.shares(from, to, url);
     const reports = await Promise.all(
       this.rpc.map((rpc, w) =>
         rpc.call<ConnectReport>('connect', {
@@ -112,6 +111,13 @@ export class LoadPool {
       ),
     );
     return summarize(reports);
+  }
+
+  /** The URLs of users `from` ≤ i < `to`, dealt round robin to the workers. */
+  private shares(from: number, to: number, url: (userIndex: number) => string): string[][] {
+    const shares = this.rpc.map(() => [] as string[]);
+    for (let i = from; i < to; i++) shares[i % this.size].push(url(i));
+    return shares;
   }
 
   /** Drops every client of every worker abruptly (see `BenchClient.drop`). */
@@ -224,8 +230,7 @@ export class LoadPool {
     url: (userIndex: number) => string,
     concurrency: number,
   ): Promise<ConnectSummary> {
-    const shares = this.rpc.map(() => [] as string[]);
-    for (let i = from; i < to; i++) shares[i % this.size].push(url(i));
+    const shares = this.shares(from, to, url);
     const reports = await Promise.all(
       this.rpc.map((rpc, w) =>
         rpc.call<ConnectReport>('stormConnect', { protocol, urls: shares[w], concurrency }),

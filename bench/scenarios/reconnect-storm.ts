@@ -3,13 +3,11 @@ import type { StormProtocol, StormReport } from '../load/storm-clients.js';
 import { nowNs } from '../clock.js';
 import { startRedisServer, type RedisServer } from '../processes/redis-server.js';
 import type { RowSpec, TableSpec } from '../report/results.js';
-import type { ProcessStats } from '../servers/process-stats.js';
 import type { ServerConfig } from '../servers/server-config.js';
 import { profileName, type BenchContext } from './context.js';
 import { mergeMeasurements, type LoadPool, type Measurement } from './load-pool.js';
-import { startFleet } from './scale.js';
+import { everyNodeFull, startFleet, sumOf } from './scale.js';
 import { startServer, type ServerProcess } from './server-process.js';
-import { untilConnections } from './session.js';
 import { isOurModule, type SystemSpec } from './systems.js';
 
 export const RECONNECT_STORM_TABLE: TableSpec = {
@@ -422,13 +420,6 @@ function record(
   }
 }
 
-/** Waits until every node holds its share, as its gauge says. */
-async function everyNodeFull(nodes: ServerProcess[], per: number): Promise<void> {
-  await Promise.all(
-    nodes.map((node, k) => untilConnections(node, (n) => n >= per, `register ${per} (node ${k})`)),
-  );
-}
-
 /** The sum of the nodes' connection gauges once it has not moved for a moment. */
 async function settledConnections(nodes: ServerProcess[]): Promise<number> {
   const read = async (): Promise<number> =>
@@ -441,12 +432,4 @@ async function settledConnections(nodes: ServerProcess[]): Promise<number> {
     last = now;
   }
   return last;
-}
-
-function sumOf(
-  after: readonly ProcessStats[],
-  before: readonly ProcessStats[],
-  value: (stats: ProcessStats) => number,
-): number {
-  return after.reduce((total, stats, i) => total + value(stats) - value(before[i]), 0);
 }

@@ -155,11 +155,7 @@ export async function scaleScenario(ctx: BenchContext, system: SystemSpec): Prom
         `${opened.failed} of ${total} handshakes failed (first: ${opened.firstError})`,
       );
     }
-    await Promise.all(
-      nodes.map((node, k) =>
-        untilConnections(node, (n) => n >= per, `register ${per} (node ${k})`),
-      ),
-    );
+    await everyNodeFull(nodes, per);
     const connected = await Promise.all(nodes.map((n) => n.control.stats()));
     const full = await Promise.all(nodes.map((n) => n.control.collectGarbage()));
 
@@ -306,7 +302,15 @@ async function usedMemory(redis: RedisServer): Promise<number> {
   }
 }
 
-function sumOf(
+/** Waits until every node holds its share, as its gauge says. */
+export async function everyNodeFull(nodes: ServerProcess[], per: number): Promise<void> {
+  await Promise.all(
+    nodes.map((node, k) => untilConnections(node, (n) => n >= per, `register ${per} (node ${k})`)),
+  );
+}
+
+/** The change of `value` from `before` to `after`, summed over the nodes. */
+export function sumOf(
   after: readonly ProcessStats[],
   before: readonly ProcessStats[],
   value: (stats: ProcessStats) => number,
