@@ -17,18 +17,27 @@ interface Stream {
   expiresAt: number;
 }
 
-/** Other streams each append looks at for expiry, so that idle streams are dropped too. */
-const SWEEP_PER_APPEND = 2;
+/**
+ * Streams nobody touches any more are looked at in sweeps: one at most every `SWEEP_EVERY_MS`,
+ * of a share of the streams such that all are seen about every `SWEEP_ROUND_MS`, within bounds.
+ */
+const SWEEP_EVERY_MS = 100;
+const SWEEP_ROUND_MS = 5_000;
+const SWEEP_MIN_STREAMS = 256;
+const SWEEP_MAX_STREAMS = 10_000;
 
 /**
  * @internal Streams kept in this process: lost with it, so every stream starts with an epoch of
  * its own. Expired pushes and positions are dropped when the stream is next touched; besides,
- * every append looks at a couple of other streams, round robin, so that streams nobody touches
- * any more are dropped too, without a timer.
+ * each use of the store at least `SWEEP_EVERY_MS` after the last sweep sweeps some other
+ * streams, round robin, so that streams nobody touches any more are dropped too, without a
+ * timer. A sweep per append would cost more than the append: each stream looked at is a cache
+ * miss, and in a busy process appends are many.
  */
 export class MemoryHistory implements HistoryStore {
   private readonly streams = new Map<string, Stream>();
   private sweeper: Iterator<Stream> = this.streams.values();
+  private nextSweepAt = 0;
   /** Kept pushes in all streams. */
   private entries = 0;
 
@@ -43,7 +52,6 @@ export class MemoryHistory implements HistoryStore {
     const position = { epoch: stream.position.epoch, offset: stream.position.offset + 1 };
     stream.position = position;
     this.entries += 1 - stream.pushes.push(data, now, limits.size);
-    this.sweep(limits, now);
     return position;
   }
 
@@ -84,12 +92,19 @@ export class MemoryHistory implements HistoryStore {
     }
     stream.expiresAt = now + Math.max(limits.ttlMs, POSITION_LIFETIME_MS);
     this.expire(stream, limits, now);
+    if (now >= this.nextSweepAt) this.sweep(limits, now);
     return stream;
   }
 
-  /** Looks at the next few streams, round robin, and drops what has expired there. */
+  /** Looks at the next share of the streams, round robin, and drops what has expired there. */
   private sweep(limits: HistoryLimits, now: number): void {
-    for (let i = 0; i < SWEEP_PER_APPEND; i++) {
+    this.nextSweepAt = now + SWEEP_EVERY_MS;
+    const share = Math.ceil((this.streams.size * SWEEP_EVERY_MS) / SWEEP_ROUND_MS);
+    const count = Math.min(
+      this.streams.size,
+      Math.max(SWEEP_MIN_STREAMS, Math.min(SWEEP_MAX_STREAMS, share)),
+    );
+    for (let i = 0; i < count; i++) {
       let next = this.sweeper.next();
       if (next.done) {
         this.sweeper = this.streams.values();

@@ -40,9 +40,23 @@ describe('PushRing', () => {
     assert.deepEqual(contents(ring), ['p5', 'p6', 'p7', 'p8', 'p9']);
   });
 
-  it('agrees with a plain array under random pushes, drops and sizes', () => {
+  it('keeps text that is not ASCII as it was given', () => {
+    const ring = new PushRing();
+    const texts = ['{"data":"é"}', '{"data":"日本語"}', '{"data":"🙂"}', 'x'.repeat(2000)];
+    for (const [i, text] of texts.entries()) ring.push(text, i, 10);
+    assert.deepEqual(contents(ring), texts);
+  });
+
+  it('agrees with a plain array under random pushes of random lengths, drops and sizes', () => {
     const ring = new PushRing();
     const model: string[] = [];
+    const pieces = ['a', 'é', '日', '🙂', '{"offset":1}'];
+    const text = (step: number) => {
+      let out = `s${step}`;
+      const length = Math.floor(Math.random() * Math.random() * 300);
+      for (let i = 0; i < length; i++) out += pieces[Math.floor(Math.random() * pieces.length)];
+      return out;
+    };
     let size = 5;
     for (let step = 0; step < 5000; step++) {
       const roll = Math.random();
@@ -52,10 +66,11 @@ describe('PushRing', () => {
         ring.drop(n);
         model.splice(0, n);
       } else {
-        model.push(`s${step}`);
+        const pushed = text(step);
+        model.push(pushed);
         const expected = Math.max(0, model.length - size);
         model.splice(0, expected);
-        assert.equal(ring.push(`s${step}`, step, size), expected);
+        assert.equal(ring.push(pushed, step, size), expected);
       }
       assert.deepEqual(contents(ring), model);
     }
