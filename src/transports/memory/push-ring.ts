@@ -15,9 +15,9 @@ const EMPTY_SLOTS = new Float64Array(0);
  * @internal The kept pushes of one stream in this process, oldest first, each with when it was
  * stored. The pushes are kept as UTF-8 bytes in one buffer per stream, used as a circle, and
  * their places and times in one typed array: no JavaScript object per push. A busy process keeps
- * `size` pushes of every user; kept as strings, each outlived a few young-generation collections,
- * copied by each and then promoted, which made a stored push cost twice the CPU of an unstored
- * one (measured).
+ * `size` pushes of every user, long enough for each to be promoted to the old generation; as
+ * strings, every full collection had to mark them all (measured: 425 ms for 2 million kept
+ * pushes, against 10 ms as bytes).
  */
 export class PushRing {
   private bytes = EMPTY_BYTES;
