@@ -92,7 +92,9 @@ for (const backplane of [memoryBackplane(), redisBackplane(), redisClusterBackpl
         const a = await node();
         const b = await node();
         await backplane.dropSubscribers!();
-        await waitFor(() => a.node.misses === 1 && b.node.misses === 1, {
+        // At least once: on a Redis Cluster each master's subscriber connection drops and comes
+        // back on its own, and a node may be told once per connection that came back.
+        await waitFor(() => a.node.misses >= 1 && b.node.misses >= 1, {
           what: 'both nodes to be told',
         });
         // And they receive again.
@@ -269,7 +271,7 @@ for (const backplane of [memoryBackplane(), redisBackplane(), redisClusterBackpl
           const name = channel();
           await b.broker.subscribe(name);
           await backplane.dropSubscribers!();
-          await waitFor(() => b.node.misses === 1, { what: 'b to be told' });
+          await waitFor(() => b.node.misses >= 1, { what: 'b to be told' });
           await waitFor(async () => (await a.broker.publishTo(name, 'back')) === 1, {
             what: 'b to be subscribed again',
           });
@@ -283,14 +285,18 @@ for (const backplane of [memoryBackplane(), redisBackplane(), redisClusterBackpl
         ) {
           const misses = b.node.misses;
           await backplane.dropSubscribers!();
-          await waitFor(() => !b.broker.reachable, { what: 'the drop to be noticed' });
           if (backplane.resubscribesAtOnce) {
-            // The replacement connection queues the attempt: it may take effect right away.
+            // The replacement connection comes at once, so the drop may be over before a poll
+            // sees it, and it queues the attempt: that may take effect right away.
+            await waitFor(() => !b.broker.reachable || b.node.misses > misses, {
+              what: 'the drop to be noticed',
+            });
             await attempt().catch(() => undefined);
           } else {
+            await waitFor(() => !b.broker.reachable, { what: 'the drop to be noticed' });
             await assert.rejects(attempt(), 'the attempt fails while the subscriber is down');
           }
-          await waitFor(() => b.broker.reachable && b.node.misses === misses + 1, {
+          await waitFor(() => b.broker.reachable && b.node.misses > misses, {
             what: 'b to be back',
           });
         }
