@@ -72,6 +72,23 @@ describe('ChatClient against scripted servers', () => {
     await waitFor(() => server!.sockets.length >= 2);
   });
 
+  it('keeps an attempt whose welcome arrived while its own event loop was blocked past the timeout', async () => {
+    server = await startScriptedServer((socket) => {
+      sendWelcome(socket, 1000);
+      // Not a wait but the condition itself: this process, the client's too, is blocked past
+      // the connect timeout with the welcome already in the client's socket, as a load process
+      // or a browser tab that stalls. The client's timer then fires before that socket is read.
+      const until = Date.now() + 300;
+      while (Date.now() < until);
+    });
+    recorded = recordedClient({ url: server.url, connectTimeoutMs: 100, reconnect: FAST_RETRY });
+    recorded.client.connect();
+    await recorded.nth('welcome', 1);
+    assert.deepEqual(recorded.of('close'), []);
+    assert.equal(recorded.client.state, 'connected');
+    assert.equal(server.sockets.length, 1);
+  });
+
   it('gives up on a getToken() that never settles, and asks again on the retry', async () => {
     server = await startScriptedServer((socket) => sendWelcome(socket, 10_000));
     let calls = 0;

@@ -38,7 +38,8 @@ export interface ChatClientOptions {
   };
   /**
    * Longest time one attempt may take, from calling `getToken()` to the server's welcome frame;
-   * past it the attempt is abandoned and retried.
+   * past it the attempt is abandoned and retried. A welcome that arrived while the client's event
+   * loop was blocked past this time still counts: the client reads what is there first.
    * @default 10000
    */
   connectTimeoutMs?: number;

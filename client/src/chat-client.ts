@@ -284,8 +284,18 @@ export class ChatClient<M = unknown> {
    */
   private open(): void {
     const generation = ++this.generation;
-    this.connectTimer = setTimeout(() => this.timedOut(), this.options.connectTimeoutMs);
+    this.connectTimer = setTimeout(() => this.lookAgainLater(), this.options.connectTimeoutMs);
     void this.fetchTokenAndDial(generation);
+  }
+
+  /**
+   * The connect timeout, once more after what is ready to read: a timer that is due while the
+   * event loop is blocked (a busy process, a throttled tab) runs before the socket is read, and
+   * the welcome may be there already. Without this look, a stalled client gives up attempts the
+   * server has answered and makes the storm it is part of bigger.
+   */
+  private lookAgainLater(): void {
+    this.connectTimer = setTimeout(() => this.timedOut(), 0);
   }
 
   /** It never rejects. */
