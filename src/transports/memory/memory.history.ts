@@ -11,8 +11,11 @@ import { PushRing } from './push-ring.js';
 interface Stream {
   readonly name: string;
   position: StreamPosition;
-  /** Kept pushes, oldest first: the newest has offset `position.offset`. */
-  pushes: PushRing;
+  /**
+   * Kept pushes, oldest first: the newest has offset `position.offset`. Made by the first
+   * append: most streams are started by a connection reading its position, and many get no push.
+   */
+  pushes: PushRing | undefined;
   /** When the position expires. */
   expiresAt: number;
 }
@@ -51,7 +54,7 @@ export class MemoryHistory implements HistoryStore {
     const stream = this.touch(name, limits, now);
     const position = { epoch: stream.position.epoch, offset: stream.position.offset + 1 };
     stream.position = position;
-    this.entries += 1 - stream.pushes.push(data, now, limits.size);
+    this.entries += 1 - (stream.pushes ??= new PushRing()).push(data, now, limits.size);
     return position;
   }
 
@@ -65,11 +68,12 @@ export class MemoryHistory implements HistoryStore {
     if (from.epoch !== position.epoch || from.offset > position.offset) {
       return { recovered: false, position };
     }
-    const first = position.offset - pushes.length + 1;
+    const kept = pushes?.length ?? 0;
+    const first = position.offset - kept + 1;
     if (from.offset + 1 < first) return { recovered: false, position };
     const entries: StreamEntry[] = [];
-    for (let i = from.offset + 1 - first; i < pushes.length; i++) {
-      entries.push({ offset: first + i, data: pushes.get(i) });
+    for (let i = from.offset + 1 - first; i < kept; i++) {
+      entries.push({ offset: first + i, data: pushes!.get(i) });
     }
     return { recovered: true, position, entries };
   }
@@ -78,14 +82,14 @@ export class MemoryHistory implements HistoryStore {
   private touch(name: string, limits: HistoryLimits, now: number): Stream {
     let stream = this.streams.get(name);
     if (stream && stream.expiresAt <= now) {
-      this.drop(stream, stream.pushes.length);
+      this.drop(stream);
       stream = undefined;
     }
     if (!stream) {
       stream = {
         name,
         position: { epoch: newEpoch(), offset: 0 },
-        pushes: new PushRing(),
+        pushes: undefined,
         expiresAt: 0,
       };
       this.streams.set(name, stream);
@@ -113,7 +117,7 @@ export class MemoryHistory implements HistoryStore {
       }
       const stream = next.value;
       if (stream.expiresAt <= now) {
-        this.drop(stream, stream.pushes.length);
+        this.drop(stream);
         this.streams.delete(stream.name);
       } else {
         this.expire(stream, limits, now);
@@ -122,14 +126,16 @@ export class MemoryHistory implements HistoryStore {
   }
 
   private expire(stream: Stream, { ttlMs }: HistoryLimits, now: number): void {
-    const oldest = stream.pushes.oldestAt;
+    const oldest = stream.pushes?.oldestAt;
     if (oldest === undefined || oldest > now - ttlMs) return;
-    this.drop(stream, stream.pushes.countStoredBy(now - ttlMs));
+    this.drop(stream, stream.pushes!.countStoredBy(now - ttlMs));
   }
 
-  /** Drops the oldest `count` pushes of a stream. */
-  private drop(stream: Stream, count: number): void {
-    stream.pushes.drop(count);
+  /** Drops the oldest `count` pushes of a stream, all of them by default; an emptied ring goes. */
+  private drop(stream: Stream, count = stream.pushes?.length ?? 0): void {
+    if (count === 0) return;
+    stream.pushes!.drop(count);
+    if (stream.pushes!.length === 0) stream.pushes = undefined;
     this.entries -= count;
   }
 }
