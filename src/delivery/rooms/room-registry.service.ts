@@ -15,8 +15,8 @@ import type { ChatTransport } from '../../transports/chat-transport.interface.js
 /** The rooms of a user who has connections here, once they are known. */
 interface UserRooms {
   /**
-   * Undefined while the user is in no room here: most users are in none, and an empty Set costs
-   * every connection's first user about 150 bytes of heap.
+   * Undefined while the user is in no room: most users are in none, and an empty Set would cost
+   * each of them about 150 bytes of heap.
    */
   rooms: Set<string> | undefined;
   /**

@@ -8,15 +8,19 @@ import type {
 import { newEpoch, POSITION_LIFETIME_MS } from '../stream-epoch.js';
 import { PushRing } from './push-ring.js';
 
-/** The position is kept as two fields, not as an object: one object fewer per stream, and a stream lives a day. */
+/**
+ * One stream. Its position is kept as two fields, not as an object: one object fewer per stream,
+ * and a stream is kept at least a day.
+ */
 interface Stream {
   readonly name: string;
   readonly epoch: string;
   /** The last push's offset; 0 before the first. */
   offset: number;
   /**
-   * Kept pushes, oldest first: the newest has offset `offset`. Made by the first
-   * append: most streams are started by a connection reading its position, and many get no push.
+   * Kept pushes, oldest first: the newest has offset `offset`. Made by the first append and
+   * dropped once empty: most streams are started by a connection reading its position, and many
+   * get no push.
    */
   pushes: PushRing | undefined;
   /** When the position expires. */
@@ -129,7 +133,7 @@ export class MemoryHistory implements HistoryStore {
     this.drop(stream, stream.pushes!.countStoredBy(now - ttlMs));
   }
 
-  /** Drops the oldest `count` pushes of a stream, all of them by default; an emptied ring goes. */
+  /** Drops the oldest `count` pushes of a stream, all of them by default, and an emptied ring. */
   private drop(stream: Stream, count = stream.pushes?.length ?? 0): void {
     if (count === 0) return;
     stream.pushes!.drop(count);

@@ -42,7 +42,7 @@ export class PushRing {
   /** Adds a push; when the ring holds `size` already, the oldest go. Returns how many went. */
   push(data: string, at: number, size: number): number {
     const dropped = Math.max(0, this.count - size + 1);
-    this.dropOldest(dropped);
+    this.drop(dropped);
     if (this.count === this.capacity) {
       this.resize(Math.min(size, Math.max(4, this.capacity * 2)), this.bytes.length);
     } else if (this.capacity > size) {
@@ -69,15 +69,6 @@ export class PushRing {
     return dropped;
   }
 
-  /** Drops the oldest `n` pushes; an emptied ring gives its buffers back. */
-  drop(n: number): void {
-    this.dropOldest(n);
-    if (this.count > 0) return;
-    this.bytes = EMPTY_BYTES;
-    this.slots = EMPTY_SLOTS;
-    this.capacity = 0;
-  }
-
   /** How many of the oldest pushes were stored at or before `time`. */
   countStoredBy(time: number): number {
     let n = 0;
@@ -91,7 +82,8 @@ export class PushRing {
     return this.bytes.toString('utf8', this.slots[slot + START], this.slots[slot + END]);
   }
 
-  private dropOldest(n: number): void {
+  /** Drops the oldest `n` pushes. */
+  drop(n: number): void {
     if (n === 0) return;
     this.count -= n;
     this.first = this.count === 0 ? 0 : (this.first + n) % this.capacity;
