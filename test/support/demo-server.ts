@@ -4,6 +4,10 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createDemoApp } from '../../sample/create-demo-app.js';
 import { loadDemoConfig } from '../../sample/demo-config.js';
+import { within } from './wait.js';
+
+/** Longest a start or stop may take before the test fails saying which one hung. */
+const LIFECYCLE_TIMEOUT_MS = 20_000;
 
 /** The demo application in this process, on a loopback port that survives restarts. */
 export interface DemoServer {
@@ -46,7 +50,7 @@ export async function startDemoServer(env: Record<string, string> = {}): Promise
   const stop = async (): Promise<void> => {
     const current = app;
     app = undefined;
-    await current?.close();
+    if (current) await within(current.close(), LIFECYCLE_TIMEOUT_MS, 'the demo to close');
   };
   return {
     port,
@@ -67,7 +71,7 @@ export async function startDemoServer(env: Record<string, string> = {}): Promise
     stop,
     async start() {
       if (app) throw new Error('the demo is already running');
-      await listen();
+      await within(listen(), LIFECYCLE_TIMEOUT_MS, 'the demo to start again');
     },
     close: stop,
   };
