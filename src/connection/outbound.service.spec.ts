@@ -256,6 +256,87 @@ describe('OutboundService', () => {
       assert.equal(tcp.corked, false, 'the first frame of the next turn is written at once');
     });
 
+    it('times each socket’s hold from its own cork: one corked later is let go later', () => {
+      let now = 1_000;
+      mock.method(performance, 'now', () => now);
+      const { outbound, connect } = setup({ coalesceWrites: { maxHoldMs: 5 } });
+      const early = connect();
+      const late = connect();
+      const busy = connect();
+      for (const { connection } of [early, late, busy]) outbound.write(connection, frame('first'));
+
+      outbound.write(early.connection, frame('corks early'));
+      outbound.write(busy.connection, frame('corks busy'));
+      now += 3;
+      // 64 writes read the clock (3 ms after the first corks) and date the next cork by it.
+      for (let i = 0; i < 63; i++) outbound.write(busy.connection, frame('held'));
+      outbound.write(late.connection, frame('corks late, 3 ms on'));
+      assert.deepEqual([early.tcp.corks, late.tcp.corks, busy.tcp.corks], [1, 1, 1]);
+
+      now += 2;
+      for (let i = 0; i < 64; i++) outbound.write(busy.connection, frame('held'));
+      assert.deepEqual(
+        [early.tcp.uncorks, late.tcp.uncorks, busy.tcp.uncorks],
+        [1, 0, 1],
+        'the two corked 5 ms ago are let go; the one corked 2 ms ago is held on',
+      );
+      assert.equal(busy.tcp.corked, true, 'the write that let busy go corked it again');
+      assert.equal(late.tcp.corked, true);
+
+      outbound.write(early.connection, frame('early again'));
+      assert.equal(early.tcp.corks, 2, 'a socket let go within the turn is corked again');
+      now += 3;
+      for (let i = 0; i < 64; i++) outbound.write(busy.connection, frame('held'));
+      assert.equal(late.tcp.uncorks, 1, 'let go once its own hold reached 5 ms');
+      assert.equal(early.tcp.uncorks, 1, 'corked again 3 ms ago: held on');
+
+      mock.timers.tick(0);
+      for (const { tcp } of [early, late, busy]) {
+        assert.equal(tcp.corked, false, 'every socket is let go when the turn ends');
+        assert.equal(tcp.corks, tcp.uncorks);
+      }
+    });
+
+    it('keeps every hold within bounds through a long turn that holds thousands of times', () => {
+      let now = 1_000;
+      mock.method(performance, 'now', () => now);
+      const { outbound, connect } = setup({ coalesceWrites: { maxHoldMs: 5 } });
+      const sockets = [connect(), connect()];
+      const holds: number[] = [];
+      for (const { tcp } of sockets) {
+        let since = 0;
+        mock.method(tcp, 'cork', () => {
+          assert.equal(tcp.corked, false, 'corked while corked already');
+          tcp.corks++;
+          since = now;
+        });
+        mock.method(tcp, 'uncork', () => {
+          tcp.uncorks++;
+          holds.push(now - since);
+        });
+      }
+      // Each iteration writes only to one socket, so their holds overlap: one is always held while
+      // the other is let go, and the list of corks is compacted on the way.
+      for (let i = 0; i < 5_000; i++) {
+        now += 3;
+        const { connection } = sockets[i % 2];
+        for (let w = 0; w < 64; w++) outbound.write(connection, frame('x'));
+      }
+      assert.ok(holds.length > 4_000, `only ${holds.length} holds ended within the turn`);
+      // Corked 3 ms after the reading that dates it, let go at the first reading 5 ms on.
+      const wrong = holds.filter((held) => held < 3 || held > 6);
+      assert.deepEqual(wrong, [], 'every hold lasts maxHoldMs, give or take one reading');
+      for (const { socket } of sockets) {
+        assert.deepEqual(
+          socket.sentCorked.slice(1).filter((corked) => !corked),
+          [],
+          'every frame after the first of the turn is held',
+        );
+      }
+      mock.timers.tick(0);
+      for (const { tcp } of sockets) assert.equal(tcp.corks, tcp.uncorks);
+    });
+
     it('never corks with coalesceWrites: false', () => {
       const { outbound, connect } = setup({ coalesceWrites: false });
       const { connection, socket, tcp } = connect();

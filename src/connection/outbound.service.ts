@@ -16,6 +16,9 @@ const OPEN = 1;
 /** Writes between two looks at the clock while frames are held. */
 const CLOCK_EVERY = 64;
 
+/** Let-go entries at the front of the cork list past which it is compacted. */
+const COMPACT_AFTER = 1024;
+
 /** @internal What became of one frame for one connection. */
 export type WriteResult = 'queued' | 'dropped' | 'closed';
 
@@ -36,14 +39,15 @@ export interface DeliveryCount {
  * Bursts are coalesced (`coalesceWrites`). The first frame a socket gets in an event-loop turn is
  * written at once, so a lone message waits for nothing; if more follow before the turn ends, the
  * socket is corked and they leave together in one `writev` when the turn ends, or sooner once
- * the oldest has been held `maxHoldMs` (the clock is read every 64 writes, so a turn with fewer
- * writes holds them to its end). One system call per socket per batch instead of one per
- * message is what lets a burst go faster than a plain `ws.send` loop.
+ * the socket's first held frame has been held `maxHoldMs` (the clock is read every 64 writes, so
+ * a turn with fewer writes holds them to its end). One system call per socket per hold instead of
+ * one per message is what lets a burst go faster than a plain `ws.send` loop.
  *
- * A flush within a turn ends the batch, not the turn: the next frame for a socket that was
- * written to in this turn is held again. Were it written at once, a long turn that sends round
- * robin over many sockets would pay a system call per frame again after every flush, and the
- * slower each send, the fewer frames would share a batch.
+ * Each socket's hold is timed on its own. Were all held sockets let go together once the oldest
+ * had waited `maxHoldMs`, a long turn that sends round robin over many sockets would give the
+ * sockets corked late in that window only a fraction of it, and the slower each send, the fewer
+ * frames would share a `writev`: a slower send would then cost a system call per frame on top.
+ * A socket let go within a turn is corked again by its next frame in that turn.
  */
 @Injectable()
 export class OutboundService {
@@ -53,15 +57,19 @@ export class OutboundService {
   private readonly maxHoldMs: number | undefined;
   /** Counts event-loop turns with writes: a connection written to in this one is corked next. */
   private turn = 1;
-  /**
-   * Counts batches: the sockets corked in one leave together. A batch ends with the event-loop
-   * turn, or when frames have been held `maxHoldMs`.
-   */
-  private batch = 1;
   private turnEndScheduled = false;
+  /** Corked sockets, in the order they were corked, and when (performance.now()). */
   private readonly corked: Socket[] = [];
-  /** When the first socket of the current batch was corked (performance.now()). */
-  private holdingSince = 0;
+  private readonly corkedAt: number[] = [];
+  /** How many of `corked`, from its start, have been uncorked already. */
+  private uncorked = 0;
+  /**
+   * Every cork has a ticket, counted since the service started: the socket of a connection
+   * whose `corkTicket` is at least `firstHeldTicket` is corked still.
+   */
+  private firstHeldTicket = 1;
+  /** The last reading of the clock: a cork between two readings is dated by the earlier one. */
+  private clock = 0;
   private writesSinceClock = 0;
 
   constructor(
@@ -143,37 +151,60 @@ export class OutboundService {
   }
 
   /**
-   * Corks a socket until the batch ends (at the latest when the event-loop turn ends). An
-   * admitted handshake's socket is corked before `ws` writes the 101, so that the 101 and a
-   * welcome written in the same turn (always, with the memory transport) leave in one `writev`.
+   * Corks a socket as a held one: until it has been held `maxHoldMs`, at the latest until the
+   * event-loop turn ends. An admitted handshake's socket is corked before `ws` writes the 101, so
+   * that the 101 and a welcome written in the same turn (always, with the memory transport) leave
+   * in one `writev`.
    */
-  corkUntilBatchEnd(raw: Socket): void {
-    raw.cork();
-    if (this.corked.length === 0) this.holdingSince = performance.now();
-    // Each cork has its own entry, and flush() uncorks once per entry, so a second cork of the
-    // same socket in this batch (by coalesce) stays balanced.
-    this.corked.push(raw);
+  corkSocket(raw: Socket): void {
+    this.cork(raw);
     this.scheduleTurnEnd();
+  }
+
+  /** Corks a socket until its hold ends; returns the cork's ticket. */
+  private cork(raw: Socket): number {
+    raw.cork();
+    // With nothing held, the last reading may be old: the hold is timed from now.
+    if (this.corked.length === 0) this.clock = performance.now();
+    // Each cork has its own entry, uncorked once, so that a second cork of the same socket (the
+    // handshake's, then a write's) stays balanced.
+    this.corked.push(raw);
+    this.corkedAt.push(this.clock);
+    return this.firstHeldTicket + this.corked.length - this.uncorked - 1;
+  }
+
+  /** Uncorks, oldest first, the sockets corked at or before `time`; every one by default. */
+  private uncorkUpTo(time = Infinity): void {
+    const { corked, corkedAt } = this;
+    const from = this.uncorked;
+    let to = from;
+    while (to < corked.length && corkedAt[to] <= time) corked[to++].uncork();
+    this.firstHeldTicket += to - from;
+    // A long turn keeps corking: the entries of sockets let go are dropped once they are the
+    // larger part, so that the turn does not keep every socket it ever held.
+    if (to === corked.length || (to >= COMPACT_AFTER && to * 2 >= corked.length)) {
+      corked.splice(0, to);
+      corkedAt.splice(0, to);
+      to = 0;
+    }
+    this.uncorked = to;
   }
 
   /** Before a write: corks the socket if it was already written to in this turn. */
   private coalesce(connection: ChatConnection, maxHoldMs: number): void {
     if (this.corked.length > 0 && ++this.writesSinceClock === CLOCK_EVERY) {
       this.writesSinceClock = 0;
-      if (performance.now() - this.holdingSince >= maxHoldMs) this.flush();
+      this.clock = performance.now();
+      this.uncorkUpTo(this.clock - maxHoldMs);
     }
     if (connection.lastWriteTurn !== this.turn) {
       connection.lastWriteTurn = this.turn;
       this.scheduleTurnEnd();
       return;
     }
-    if (connection.lastCorkBatch === this.batch) return;
+    if (connection.corkTicket >= this.firstHeldTicket) return;
     const raw = tcpSocketOf(connection.socket);
-    if (!raw) return;
-    connection.lastCorkBatch = this.batch;
-    raw.cork();
-    if (this.corked.length === 0) this.holdingSince = performance.now();
-    this.corked.push(raw);
+    if (raw) connection.corkTicket = this.cork(raw);
   }
 
   private scheduleTurnEnd(): void {
@@ -185,13 +216,6 @@ export class OutboundService {
   private readonly endTurn = (): void => {
     this.turnEndScheduled = false;
     this.turn++;
-    this.flush();
+    this.uncorkUpTo();
   };
-
-  /** Ends the batch: every corked socket writes what it holds. */
-  private flush(): void {
-    this.batch++;
-    for (const raw of this.corked) raw.uncork();
-    this.corked.length = 0;
-  }
 }

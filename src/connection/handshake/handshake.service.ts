@@ -121,7 +121,7 @@ export class HandshakeService {
     const limited = this.limits.takeUserConnect(principal.user);
     if (limited) return this.refuse(done, limited);
     this.admitted.set(request, { principal, recovery });
-    this.outbound.corkUntilBatchEnd(request.socket);
+    this.outbound.corkSocket(request.socket);
     done(true);
   }
 
