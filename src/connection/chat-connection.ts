@@ -30,8 +30,6 @@ export class ChatConnection implements ConnectionInfo, PresenceEntry, BucketStat
   strikes = 0;
   /** The event-loop turn of the last write; a second write in the same turn corks the socket. */
   lastWriteTurn = 0;
-  /** The ticket of the socket's last cork by the outbound service; 0 before the first. */
-  corkTicket = 0;
   /**
    * Frames that wait for the connection to go live: before its welcome, and while a gap in its
    * stream is being filled. Undefined while live.

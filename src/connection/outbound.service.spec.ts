@@ -25,6 +25,9 @@ class FakeTcpSocket {
   get corked(): boolean {
     return this.corks > this.uncorks;
   }
+  get writableCorked(): number {
+    return this.corks - this.uncorks;
+  }
 }
 
 /** What the outbound service and the registry use of a `ws` WebSocket. */

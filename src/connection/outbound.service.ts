@@ -63,11 +63,6 @@ export class OutboundService {
   private readonly corkedAt: number[] = [];
   /** How many of `corked`, from its start, have been uncorked already. */
   private uncorked = 0;
-  /**
-   * Every cork has a ticket, counted since the service started: the socket of a connection
-   * whose `corkTicket` is at least `firstHeldTicket` is corked still.
-   */
-  private firstHeldTicket = 1;
   /** The last reading of the clock: a cork between two readings is dated by the earlier one. */
   private clock = 0;
   private writesSinceClock = 0;
@@ -161,25 +156,20 @@ export class OutboundService {
     this.scheduleTurnEnd();
   }
 
-  /** Corks a socket until its hold ends; returns the cork's ticket. */
-  private cork(raw: Socket): number {
+  /** Corks a socket until its hold ends. */
+  private cork(raw: Socket): void {
     raw.cork();
     // With nothing held, the last reading may be old: the hold is timed from now.
     if (this.corked.length === 0) this.clock = performance.now();
-    // Each cork has its own entry, uncorked once, so that a second cork of the same socket (the
-    // handshake's, then a write's) stays balanced.
     this.corked.push(raw);
     this.corkedAt.push(this.clock);
-    return this.firstHeldTicket + this.corked.length - this.uncorked - 1;
   }
 
   /** Uncorks, oldest first, the sockets corked at or before `time`; every one by default. */
   private uncorkUpTo(time = Infinity): void {
     const { corked, corkedAt } = this;
-    const from = this.uncorked;
-    let to = from;
+    let to = this.uncorked;
     while (to < corked.length && corkedAt[to] <= time) corked[to++].uncork();
-    this.firstHeldTicket += to - from;
     // A long turn keeps corking: the entries of sockets let go are dropped once they are the
     // larger part, so that the turn does not keep every socket it ever held.
     if (to === corked.length || (to >= COMPACT_AFTER && to * 2 >= corked.length)) {
@@ -202,9 +192,10 @@ export class OutboundService {
       this.scheduleTurnEnd();
       return;
     }
-    if (connection.corkTicket >= this.firstHeldTicket) return;
     const raw = tcpSocketOf(connection.socket);
-    if (raw) connection.corkTicket = this.cork(raw);
+    // A socket still corked is held already: only this service leaves one corked, as `ws`
+    // uncorks within each send.
+    if (raw && raw.writableCorked === 0) this.cork(raw);
   }
 
   private scheduleTurnEnd(): void {

@@ -191,8 +191,8 @@ export interface ChatModuleOptions {
    * Coalesce bursts: from the second frame a socket gets in one event-loop turn, its frames are
    * held and leave together in one write at the end of the turn, or once the first of them has
    * waited `maxHoldMs` (each socket's hold timed on its own). A burst then costs one system call
-   * per socket per hold instead of one per message; a lone message is never held. A longer hold batches more (more throughput in
-   * bursts) and delays more; `false` writes every frame at once. See docs/benchmarks.md.
+   * per socket per hold instead of one per message; a lone message is never held. A longer hold
+   * batches more (more throughput in bursts) and delays more; `false` writes every frame at once. See docs/benchmarks.md.
    * @default true, which is `{ maxHoldMs: 5 }`
    */
   coalesceWrites?: boolean | { maxHoldMs?: number };
