@@ -222,11 +222,10 @@ export class MessagingService {
   ): MaybePromise<SendResult> {
     this.stats.storedPushes++;
     const stamp = { stream, epoch, offset };
-    return andThen(this.dispatcher.push({ users: [user] }, head, stamp, ackTimeoutMs), (result) => {
-      result.offset = offset;
-      result.epoch = epoch;
-      return result;
-    });
+    const pushed = this.dispatcher.push({ users: [user] }, head, stamp, ackTimeoutMs);
+    // Not through andThen, which would make a closure for every stored push.
+    if (pushed instanceof Promise) return pushed.then((result) => positioned(result, stamp));
+    return positioned(pushed, stamp);
   }
 
   /** Delivers a push the store did not take; the result says the backplane failed. */
@@ -255,4 +254,11 @@ export class MessagingService {
       return local();
     }
   }
+}
+
+/** A send result naming where its push was stored. */
+function positioned(result: SendResult, { epoch, offset }: StreamPosition): SendResult {
+  result.offset = offset;
+  result.epoch = epoch;
+  return result;
 }

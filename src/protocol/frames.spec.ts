@@ -8,6 +8,16 @@ describe('protocol frames', () => {
       JSON.parse(welcomeText({ user: 'u', connectionId: 'c1', heartbeatIntervalMs: 25_000 })),
       { event: 'welcome', data: { user: 'u', connectionId: 'c1', heartbeatIntervalMs: 25_000 } },
     );
+    const full = {
+      user: 'u "\\ \u00e9\u2028',
+      connectionId: 'n-1',
+      heartbeatIntervalMs: 25_000,
+      epoch: 'e1',
+      offset: 7,
+      recovered: false,
+      rooms: { 'r "1"': { epoch: 'e2', offset: 3, recovered: true } },
+    };
+    assert.equal(welcomeText(full), JSON.stringify({ event: 'welcome', data: full }));
     assert.deepEqual(JSON.parse(heartbeatText(123)), { event: 'heartbeat', data: { ts: 123 } });
     assert.deepEqual(JSON.parse(errorText({ code: 'bad_json', message: 'nope' })), {
       event: 'error',

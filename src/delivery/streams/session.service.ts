@@ -9,7 +9,7 @@ import { OutboundService } from '../../connection/outbound.service.js';
 import type { SessionOpener } from '../../connection/session-opener.js';
 import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../../options/resolved-options.js';
-import { welcomeText, type WelcomeData } from '../../protocol/frames.js';
+import { welcomeText } from '../../protocol/frames.js';
 import type { ChatTransport } from '../../transports/chat-transport.interface.js';
 import type { HistoryLimits, StreamReplay } from '../../transports/history-store.interface.js';
 import { RoomSessionsService, type RoomsAtStart } from '../rooms/room-sessions.service.js';
@@ -79,11 +79,19 @@ export class SessionService implements SessionOpener {
     const recovered = replay?.recovered === true;
     if (since && limits)
       increment(this.stats.recoveries, recovered ? 'recovered' : 'not_recovered');
-    this.welcome(connection, {
-      ...(replay && { epoch: replay.position.epoch, offset: replay.position.offset }),
-      ...(since && { recovered }),
-      ...(rooms && limits && Object.keys(rooms.positions).length > 0 && { rooms: rooms.positions }),
-    });
+    const roomPositions = rooms && limits && rooms.replays.length > 0 ? rooms.positions : undefined;
+    this.outbound.write(
+      connection,
+      welcomeText({
+        user: connection.user,
+        connectionId: connection.id,
+        heartbeatIntervalMs: this.options.heartbeat.intervalMs,
+        epoch: replay?.position.epoch,
+        offset: replay?.position.offset,
+        recovered: since && recovered,
+        rooms: roomPositions,
+      }),
+    );
     if (replay) {
       const cursor: StreamCursor = {
         epoch: replay.position.epoch,
@@ -94,20 +102,5 @@ export class SessionService implements SessionOpener {
     }
     if (rooms) this.rooms.start(connection, rooms);
     this.streams.resume(connection, held);
-  }
-
-  private welcome(
-    connection: ChatConnection,
-    stream: Pick<WelcomeData, 'epoch' | 'offset' | 'recovered' | 'rooms'>,
-  ): void {
-    this.outbound.write(
-      connection,
-      welcomeText({
-        user: connection.user,
-        connectionId: connection.id,
-        heartbeatIntervalMs: this.options.heartbeat.intervalMs,
-        ...stream,
-      }),
-    );
   }
 }
