@@ -39,7 +39,7 @@ const SCENARIOS: [ScenarioName, Scenario, SystemId[]][] = [
   ['storm', stormScenario, ['ours', 'raw', 'sio']],
   ['coalescing', coalescingScenario, ['ours']],
   ['history', historyScenario, ['ours']],
-  ['idle', idleConnectionsScenario, ['ours', 'raw', 'sio']],
+  ['idle', idleConnectionsScenario, ['ours', 'raw', 'raw-welcome', 'sio']],
   ['jwt', jwtConnectScenario, ['ours']],
   ['heartbeat', heartbeatScenario, ['ours', 'raw', 'sio']],
   // Raw ws has nothing to recover with.

@@ -1,8 +1,11 @@
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
 
-/** How a client speaks to its server: our module's envelope, bare `ws` frames, or socket.io. */
-export type Protocol = 'ours' | 'raw' | 'socket.io';
+/**
+ * How a client speaks to its server: our module's envelope, bare `ws` frames (`raw-welcome`: after
+ * a welcome frame), or socket.io.
+ */
+export type Protocol = 'ours' | 'raw' | 'raw-welcome' | 'socket.io';
 
 /** Called with the timestamp of each stamped message a client receives. */
 export type OnStamp = (sentNs: number) => void;
@@ -58,9 +61,9 @@ export async function openClient(
 ): Promise<BenchClient> {
   if (protocol === 'socket.io') return openSocketIo(url, onStamp);
   const client =
-    protocol === 'raw'
-      ? new RawClient(url, onStamp, localAddress)
-      : new OursClient(url, onStamp, localAddress);
+    protocol === 'ours'
+      ? new OursClient(url, onStamp, localAddress)
+      : new RawClient(url, onStamp, localAddress, protocol === 'raw-welcome');
   await client.open();
   return client;
 }
@@ -121,10 +124,22 @@ abstract class WsClient implements BenchClient {
   protected abstract listen(ws: WebSocket, ready: (recovered: boolean) => void): void;
 }
 
-/** A client of the raw server: bare stamped payloads, registered at `open`, nothing to recover. */
+/**
+ * A client of the raw server: bare stamped payloads, registered at `open` (or, asked for a
+ * welcome, once the welcome arrives), nothing to recover.
+ */
 class RawClient extends WsClient {
+  constructor(
+    url: string,
+    onStamp: OnStamp,
+    localAddress: string | undefined,
+    private readonly welcomed: boolean,
+  ) {
+    super(url, onStamp, localAddress);
+  }
+
   protected listen(ws: WebSocket, ready: (recovered: boolean) => void): void {
-    ws.once('open', () => ready(false));
+    ws.once(this.welcomed ? 'message' : 'open', () => ready(false));
     ws.on('message', (data) => {
       // Answers to the inbound scenario's requests carry no stamp.
       const { t } = JSON.parse(String(data));

@@ -3,7 +3,7 @@ import { CLUSTER_HISTORY_TABLE } from '../scenarios/cluster-history.js';
 import { CLUSTER_ROWS, CLUSTER_TABLE } from '../scenarios/cluster.js';
 import { heartbeatRows, HEARTBEAT_TABLE } from '../scenarios/heartbeat.js';
 import { HISTORY_TABLE } from '../scenarios/history.js';
-import { MEMORY_ROWS, CONNECTIONS_TABLE } from '../scenarios/idle-connections.js';
+import { CONNECTIONS_TABLE, handshakeRows, MEMORY_ROWS } from '../scenarios/idle-connections.js';
 import { INBOUND_TABLE, INBOUND_VARIANTS, inboundRows } from '../scenarios/inbound.js';
 import { stormRows, STORM_TABLE } from '../scenarios/storm.js';
 import { formatRatio, formatValue } from './format.js';
@@ -17,8 +17,8 @@ export interface TargetVerdict {
 }
 
 /**
- * The targets of issue 5, of the streams issue ("Delivery you can count on") and of the
- * handlers issue (12), each a
+ * The targets of issue 5, of the streams issue ("Delivery you can count on"), of the handlers
+ * issue (12) and the handshake target of the scale issue (14), each a
  * comparison with a baseline in the same run (the machine is noisy; ratios are what carry over).
  */
 export function judgeTargets(results: Results, plan: Plan): TargetVerdict[] {
@@ -81,6 +81,14 @@ export function judgeTargets(results: Results, plan: Plan): TargetVerdict[] {
     MEMORY_ROWS.heap.id,
     'raw',
     (r) => r <= 1.2,
+  );
+
+  ratio(
+    'server CPU per handshake with `?user=` ≤ 1.15× raw ws',
+    CONNECTIONS_TABLE.id,
+    handshakeRows('query').cpu.id,
+    'raw',
+    (r) => r <= 1.15,
   );
 
   const level = plan.heartbeat.levels[0];

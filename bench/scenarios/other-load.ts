@@ -1,14 +1,14 @@
 import { startCpuAccount, waitForQuietMachine } from '../processes/machine-cpu.js';
 import type { TableSpec } from '../report/results.js';
 import type { BenchContext } from './context.js';
-import { SYSTEMS, type SystemSpec } from './systems.js';
+import { columnOf, SYSTEMS, type SystemSpec } from './systems.js';
 
 export const OTHER_LOAD_TABLE: TableSpec = {
   id: 'other-load',
   title: 'Other load on the machine',
   method:
     'CPU used by processes the harness did not start (other engineers’ tests, services), averaged over each session, from /proc/stat minus the harness’s own and its children’s CPU time. Before each session the harness waits (up to a limit) until the machine is quiet. High values mean that session’s numbers are less trustworthy.',
-  columns: SYSTEMS.map(({ id, label, short }) => ({ id, label, short })),
+  columns: SYSTEMS.map(columnOf),
   ratios: [],
 };
 

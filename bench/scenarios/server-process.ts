@@ -38,7 +38,7 @@ export async function startServer(
   }
   const child = startChild(
     process.execPath,
-    [...flags, resolve(paths.compiled, spec.script), JSON.stringify(config)],
+    [...flags, resolve(paths.compiled, spec.script), JSON.stringify({ ...config, ...spec.config })],
     { name: `${spec.label} server`, ipc: true },
   );
   const ready = await whileRunning(

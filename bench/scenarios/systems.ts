@@ -1,11 +1,14 @@
 import type { Protocol } from '../load/clients.js';
+import type { TableSpec } from '../report/results.js';
+import type { ServerConfig } from '../servers/server-config.js';
 import { userId } from '../users.js';
 
 /**
  * The systems compared: most tables have one column for each of the first three; Nest's own
- * gateway (`nest`) only handles client frames, for the inbound table.
+ * gateway (`nest`) only handles client frames, for the inbound table; raw ws with a welcome
+ * (`raw-welcome`) only opens connections, for the handshake rows.
  */
-export type SystemId = 'ours' | 'raw' | 'sio' | 'nest';
+export type SystemId = 'ours' | 'raw' | 'sio' | 'nest' | 'raw-welcome';
 
 export interface SystemSpec {
   /** `'base'`: our module as another checkout built it (`--baseline`, see baseline.ts). */
@@ -18,6 +21,8 @@ export interface SystemSpec {
   protocol: Protocol;
   /** WebSocket URL for a user on a server's port; `token` replaces `?user=` with a JWT. */
   url(port: number, userIndex: number, token?: string): string;
+  /** What the system's server is always started with, on top of the scenario's config. */
+  config?: Partial<ServerConfig>;
 }
 
 export const SYSTEMS: readonly SystemSpec[] = [
@@ -55,6 +60,15 @@ export const SYSTEMS: readonly SystemSpec[] = [
     protocol: 'raw',
     url: (port, i) => `ws://127.0.0.1:${port}/ws?user=${userId(i)}`,
   },
+  {
+    id: 'raw-welcome',
+    label: 'raw ws + welcome frame',
+    short: 'raw ws + welcome',
+    script: 'servers/raw-ws.js',
+    protocol: 'raw-welcome',
+    url: (port, i) => `ws://127.0.0.1:${port}/?user=${userId(i)}`,
+    config: { welcome: true },
+  },
 ];
 
 export function system(id: SystemId): SystemSpec {
@@ -66,9 +80,14 @@ export function isOurModule(spec: SystemSpec): boolean {
   return spec.id === 'ours' || spec.id === 'base';
 }
 
+/** A system as a table's column. */
+export function columnOf({ id, label, short }: SystemSpec): TableSpec['columns'][number] {
+  return { id, label, short };
+}
+
 /** The columns of a table comparing the three systems that push. */
-export const SYSTEM_COLUMNS = SYSTEMS.filter(({ id }) => id !== 'nest').map(
-  ({ id, label, short }) => ({ id, label, short }),
+export const SYSTEM_COLUMNS = SYSTEMS.filter(({ id }) => id !== 'nest' && id !== 'raw-welcome').map(
+  columnOf,
 );
 
 /** Our module against each baseline. */

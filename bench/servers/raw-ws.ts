@@ -1,24 +1,58 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { InboundEvent, inboundTally, REQUEST_ANSWER } from './inbound-tally.js';
 import { serve } from './serve.js';
 import { userFromUrl } from './user-from-url.js';
 
+/** An epoch as long as the ones our module makes. */
+const WELCOME_EPOCH = 'AbCdEfGhIjK0';
+
 /**
  * Baseline 1, the practical ceiling of a naive design: a plain `ws` server and a `Map` from user
  * to socket, where a new connection replaces the old one; one `ws.send` per message; and the
  * usual heartbeat, one timer that pings every socket in a single synchronous loop.
+ *
+ * With `config.welcome`, each connection is greeted first with a frame shaped like our module's
+ * `welcome`, written with the 101 in one system call as ours is: what the greeting alone costs a
+ * handshake, apart from everything else our module does.
  */
 serve(async (config) => {
   const sockets = new Map<string, WebSocket>();
   const lastPong = new WeakMap<WebSocket, number>();
   const http = createServer();
-  const wss = new WebSocketServer({ server: http, clientTracking: false });
+  const corked: Socket[] = [];
+  const uncorkAll = (): void => {
+    for (const socket of corked.splice(0)) socket.uncork();
+  };
+  const wss = new WebSocketServer({
+    server: http,
+    clientTracking: false,
+    // Corked until the turn ends, so that the welcome leaves with the 101.
+    ...(config.welcome && {
+      verifyClient: ({ req }: { req: IncomingMessage }) => {
+        if (corked.length === 0) setImmediate(uncorkAll);
+        corked.push(req.socket);
+        req.socket.cork();
+        return true;
+      },
+    }),
+  });
+  let connections = 0;
 
   wss.on('connection', (ws, req) => {
     const user = userFromUrl(req.url);
     if (!user) return ws.close(1008, 'no user');
+    if (config.welcome) {
+      const data = {
+        user,
+        connectionId: `raw-${++connections}`,
+        heartbeatIntervalMs: config.heartbeat.intervalMs,
+        epoch: WELCOME_EPOCH,
+        offset: 0,
+      };
+      ws.send(JSON.stringify({ event: 'welcome', data }));
+    }
     sockets.get(user)?.close(4000, 'replaced');
     sockets.set(user, ws);
     lastPong.set(ws, Date.now());

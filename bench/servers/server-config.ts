@@ -41,6 +41,11 @@ export interface ServerConfig {
    */
   inbound?: boolean;
   /**
+   * The raw server greets each connection with a frame shaped like our module's `welcome`, as
+   * the reference for what the greeting alone costs a handshake. Other systems ignore it.
+   */
+  welcome?: boolean;
+  /**
    * The port of the WebSocket endpoint; a free one when absent. The reconnect storm restarts a
    * killed node on its old port, where its clients come back.
    */
