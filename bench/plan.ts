@@ -76,6 +76,13 @@ export interface Plan {
     messagesPerPair: number;
     /** ... over this many users of that node. */
     usersPerPair: number;
+    /**
+     * How long the targeted sends' measurement waits for the next arrival before it counts the
+     * rest as lost. The six flows queue on one Redis, so pushes arrive seconds after the send
+     * calls (p99 4–7 s): with the plan's 3 s `stallMs`, a run could end before its first
+     * arrival and count all 120 000 as lost, while with 30 s every one arrived.
+     */
+    sendStallMs: number;
   };
   /**
    * The reconnect storm on several nodes: clients that reconnect by themselves, with their own
@@ -152,6 +159,7 @@ export const FULL_PLAN: Plan = {
     sweepWindowMs: 6_500,
     messagesPerPair: 20_000,
     usersPerPair: 1000,
+    sendStallMs: 30_000,
   },
   reconnectStorm: {
     nodes: 3,
@@ -189,6 +197,7 @@ export const QUICK_PLAN: Plan = {
     sweepWindowMs: 1600,
     messagesPerPair: 1000,
     usersPerPair: 100,
+    sendStallMs: 3000,
   },
   reconnectStorm: {
     nodes: 3,

@@ -262,7 +262,7 @@ async function targetedSends(
     flows.map(({ from, firstUser }) => nodes[from].control.pushStorm({ ...spec, firstUser })),
   );
   const parts = await Promise.all(
-    pools.map((pool, k) => pool.collect(expected[k], ctx.plan.stallMs)),
+    pools.map((pool, k) => pool.collect(expected[k], plan.sendStallMs)),
   );
   const after = await Promise.all(nodes.map((n) => n.control.stats()));
   const redisCpu = processCpuMicros(redis.pid) - redisBefore;
