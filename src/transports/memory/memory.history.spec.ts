@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { POSITION_LIFETIME_MS } from '../stream-epoch.js';
 import { MemoryHistory } from './memory.history.js';
 
 const LIMITS = { size: 10, ttlMs: 1_000 };
@@ -27,5 +28,24 @@ describe('MemoryHistory', () => {
     mock.timers.tick(1);
     history.append('busy', 'r', limits);
     assert.equal(history.size, 2, 'the next sweep dropped the expired push');
+  });
+
+  it('gives streams that start within an hour one epoch, and a restarted stream a new one', async () => {
+    const history = new MemoryHistory();
+    const first = await history.position('a', LIMITS);
+    mock.timers.tick(59 * 60_000);
+    assert.equal((await history.position('b', LIMITS)).epoch, first.epoch);
+    mock.timers.tick(60_000);
+    const later = await history.position('c', LIMITS);
+    assert.notEqual(later.epoch, first.epoch, 'an hour on, streams get another epoch');
+
+    history.append('a', 'p', LIMITS);
+    mock.timers.tick(POSITION_LIFETIME_MS);
+    const restarted = await history.position('a', LIMITS);
+    assert.equal(restarted.offset, 0, 'the position expired');
+    assert.notEqual(restarted.epoch, first.epoch);
+    assert.notEqual(restarted.epoch, later.epoch);
+    const read = await history.read('a', { epoch: first.epoch, offset: 1 }, LIMITS);
+    assert.equal(read.recovered, false, 'a position of the old stream is not one of the new');
   });
 });

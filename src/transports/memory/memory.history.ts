@@ -37,8 +37,18 @@ const SWEEP_MIN_STREAMS = 256;
 const SWEEP_MAX_STREAMS = 10_000;
 
 /**
- * @internal Streams kept in this process: lost with it, so every stream starts with an epoch of
- * its own. Expired pushes and positions are dropped when the stream is next touched; besides,
+ * How long the streams that start share one epoch: one string per hour instead of one per
+ * stream, and a stream is started by every user's first connection (measured: about 30 bytes of
+ * heap per idle connection). It must be shorter than a position's lifetime: a stream starts
+ * again only once its position has expired, at least a day after the stream started, so by then
+ * the epoch it had is no longer handed out, and an old position of it is never taken for one of
+ * the new stream.
+ */
+const EPOCH_SHARED_MS = 60 * 60_000;
+
+/**
+ * @internal Streams kept in this process: lost with it, so a stream's epoch is one this process
+ * made (see `EPOCH_SHARED_MS`). Expired pushes and positions are dropped when the stream is next touched; besides,
  * each use of the store at least `SWEEP_EVERY_MS` after the last sweep sweeps some other
  * streams, round robin, so that streams nobody touches any more are dropped too, without a
  * timer. A sweep per append would cost more than the append: each stream looked at is a cache
@@ -50,6 +60,9 @@ export class MemoryHistory implements HistoryStore {
   private nextSweepAt = 0;
   /** Kept pushes in all streams. */
   private entries = 0;
+  /** The epoch streams that start now get, and until when. */
+  private epoch = '';
+  private epochUntil = 0;
 
   /** Kept pushes in all streams, for the metrics. */
   get size(): number {
@@ -93,13 +106,23 @@ export class MemoryHistory implements HistoryStore {
       stream = undefined;
     }
     if (!stream) {
-      stream = { name, epoch: newEpoch(), offset: 0, pushes: undefined, expiresAt: 0 };
+      stream = { name, epoch: this.epochAt(now), offset: 0, pushes: undefined, expiresAt: 0 };
       this.streams.set(name, stream);
     }
     stream.expiresAt = now + Math.max(limits.ttlMs, POSITION_LIFETIME_MS);
     this.expire(stream, limits, now);
     if (now >= this.nextSweepAt) this.sweep(limits, now);
     return stream;
+  }
+
+  /** The epoch of a stream that starts at `now`: a new one once the last was shared long enough. */
+  private epochAt(now: number): string {
+    // Also when the clock went back past when the last one was made.
+    if (now >= this.epochUntil || now < this.epochUntil - EPOCH_SHARED_MS) {
+      this.epoch = newEpoch();
+      this.epochUntil = now + EPOCH_SHARED_MS;
+    }
+    return this.epoch;
   }
 
   /** Looks at the next share of the streams, round robin, and drops what has expired there. */
