@@ -36,8 +36,13 @@ export class ChatConnection implements ConnectionInfo, PresenceEntry, BucketStat
    */
   held: HeldFrame[] | undefined = undefined;
   heldBytes = 0;
-  /** Where the connection stands in its user's stream; undefined without history, or unknown. */
-  cursor: StreamCursor | undefined = undefined;
+  /**
+   * Where the connection stands in its user's stream, as two fields rather than a cursor object
+   * (about 30 bytes less per connection; see {@link cursor}): the stream's epoch, undefined
+   * without history or while unknown, and the last offset it was given.
+   */
+  epoch: string | undefined = undefined;
+  offset = 0;
   /** Where it stands in each of its user's rooms' streams; undefined until it has a room. */
   roomCursors: Map<string, StreamCursor> | undefined = undefined;
 
@@ -58,6 +63,18 @@ export class ChatConnection implements ConnectionInfo, PresenceEntry, BucketStat
     this.tokens = burst;
     this.tokensAt = now;
     (socket as WebSocket & { [CONNECTION]?: ChatConnection })[CONNECTION] = this;
+  }
+
+  /** Its cursor in its user's stream: itself, once its position is known. */
+  get cursor(): StreamCursor | undefined {
+    return this.epoch === undefined ? undefined : (this as StreamCursor);
+  }
+
+  /** Starts following its user's stream from `offset`, the last one it has. */
+  follow(epoch: string, offset: number): StreamCursor {
+    this.epoch = epoch;
+    this.offset = offset;
+    return this as StreamCursor;
   }
 
   /** Whether its credentials have expired by `now` (epoch milliseconds). */

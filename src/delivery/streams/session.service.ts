@@ -4,7 +4,6 @@ import { ChatStatsService, increment } from '../../common/chat-stats.service.js'
 import type { ChatConnection } from '../../connection/chat-connection.js';
 import { ClientRegistryService } from '../../connection/client-registry.service.js';
 import type { Recovery } from '../../connection/handshake/recovery-position.js';
-import type { StreamCursor } from '../../connection/held-frame.js';
 import { OutboundService } from '../../connection/outbound.service.js';
 import type { SessionOpener } from '../../connection/session-opener.js';
 import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../../options/chat.tokens.js';
@@ -93,11 +92,10 @@ export class SessionService implements SessionOpener {
       }),
     );
     if (replay) {
-      const cursor: StreamCursor = {
-        epoch: replay.position.epoch,
-        offset: since && recovered ? since.offset : replay.position.offset,
-      };
-      connection.cursor = cursor;
+      const cursor = connection.follow(
+        replay.position.epoch,
+        since && recovered ? since.offset : replay.position.offset,
+      );
       if (replay.recovered) this.streams.replay(connection, cursor, replay.entries);
     }
     if (rooms) this.rooms.start(connection, rooms);
