@@ -69,8 +69,13 @@ export class ChatWsAdapter extends WsAdapter {
     }
     const chatOptions = this.app.get<ResolvedChatOptions>(CHAT_OPTIONS, { strict: false });
     const handshake = this.app.get(HandshakeService, { strict: false });
+    const gateway = this.app.get(ChatGateway, { strict: false });
     const server = new WebSocketServer(
-      wsServerOptions(chatOptions, (request, done) => handshake.verify(request, done)),
+      wsServerOptions(
+        chatOptions,
+        (request, done) => handshake.verify(request, done),
+        gateway.socketClass,
+      ),
     );
     // Only server-level errors are logged here; socket errors are the gateway's business and
     // are logged at debug level, since any client can provoke them at will.

@@ -1,7 +1,7 @@
 import { Inject, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { WebSocketGateway } from '@nestjs/websockets';
 import type { IncomingMessage } from 'node:http';
-import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { monotonicMs } from '../common/clock.js';
 import { connectionId } from '../common/connection-id.js';
 import { ThrottledLog } from '../common/throttled-log.js';
@@ -10,6 +10,7 @@ import type { ResolvedChatOptions } from '../options/resolved-options.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { ChatConnection, connectionOf } from './chat-connection.js';
 import { CHAT_GATEWAY_FLAG, isChatServer } from './chat-server.js';
+import { chatSocketClass } from './chat-socket.js';
 import { ClientRegistryService } from './client-registry.service.js';
 import { HandshakeService } from './handshake/handshake.service.js';
 import { HandshakeLimitsService } from './handshake/handshake-limits.service.js';
@@ -22,8 +23,8 @@ import { SESSION_OPENER, type SessionOpener } from './session-opener.js';
  * The WebSocket endpoint: it turns each admitted socket into a registered connection, hands it to
  * the session opener (which welcomes it), and hands its frames to the inbound path.
  *
- * Inbound frames are read straight from the `ws` socket (one listener per connection) instead of
- * through `@SubscribeMessage`: Nest's per-frame dispatch costs several times more CPU and memory
+ * Inbound frames are read straight from the `ws` socket (its class hands its events to the
+ * gateway) instead of through `@SubscribeMessage`: Nest's per-frame dispatch costs several times more CPU and memory
  * per connection than the gateway itself.
  */
 @WebSocketGateway({ [CHAT_GATEWAY_FLAG]: true })
@@ -33,16 +34,10 @@ export class ChatGateway implements OnApplicationBootstrap {
   private readonly failures = new ThrottledLog(this.logger);
   private sequence = 0;
   /**
-   * The socket listeners, made once and shared by every connection (`this` is the socket), so
-   * that a connection carries no closures of its own.
+   * @internal The class of this endpoint's sockets, whose events go to the gateway (see
+   * `chatSocketClass`): made once, so that a connection carries no listeners of its own.
    */
-  private readonly listeners: {
-    message(this: WebSocket, data: RawData, isBinary: boolean): void;
-    ping(this: WebSocket, data: Buffer): void;
-    pong(this: WebSocket): void;
-    error(this: WebSocket, err: Error): void;
-    close(this: WebSocket, code: number): void;
-  };
+  readonly socketClass: typeof WebSocket;
   private server: WebSocketServer | undefined;
 
   /** @internal */
@@ -56,10 +51,10 @@ export class ChatGateway implements OnApplicationBootstrap {
     inbound: InboundService,
     @Inject(SESSION_OPENER) private readonly sessions: SessionOpener,
   ) {
-    // The listeners need both the gateway and, as `this`, the socket that fired.
+    // The handlers need both the gateway and, as `this`, the socket that fired.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const gateway = this;
-    this.listeners = {
+    this.socketClass = chatSocketClass({
       message(data, isBinary) {
         const connection = connectionOf(this);
         if (connection && rate.admit(connection))
@@ -80,7 +75,7 @@ export class ChatGateway implements OnApplicationBootstrap {
       close(code) {
         gateway.handleDisconnect(this, code);
       },
-    };
+    });
   }
 
   /** @internal */
@@ -102,8 +97,6 @@ export class ChatGateway implements OnApplicationBootstrap {
    * so the whole body is guarded.
    */
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
-    // First of all: a socket error with no listener would be thrown, and kill the process.
-    socket.on('error', this.listeners.error);
     try {
       const admission = this.handshake.takeAdmission(request);
       if (!admission) {
@@ -125,12 +118,6 @@ export class ChatGateway implements OnApplicationBootstrap {
         principal.expiresAt,
         this.rate.burst,
       );
-      const { listeners } = this;
-      socket.on('message', listeners.message);
-      socket.on('ping', listeners.ping);
-      socket.on('pong', listeners.pong);
-      // The gateway listens for the close itself; ChatWsAdapter skips Nest's per-socket hook.
-      socket.on('close', listeners.close);
       this.registry.register(connection);
       this.sessions.open(connection, recovery);
     } catch (err) {

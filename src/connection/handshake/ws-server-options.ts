@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { PerMessageDeflateOptions, ServerOptions } from 'ws';
+import type { PerMessageDeflateOptions, ServerOptions, WebSocket } from 'ws';
 import type { ResolvedChatOptions } from '../../options/resolved-options.js';
 
 /** Fragments one message may arrive in; honest clients do not fragment small JSON at all. */
@@ -20,8 +20,10 @@ export type VerifyClientDone = (
 export function wsServerOptions(
   options: ResolvedChatOptions,
   verify: (request: IncomingMessage, done: VerifyClientDone) => void,
+  socketClass: typeof WebSocket,
 ): ServerOptions & { maxFragments: number; autoPong: boolean } {
   return {
+    WebSocket: socketClass,
     noServer: true,
     maxPayload: options.maxPayloadBytes,
     maxFragments: MAX_FRAGMENTS,
