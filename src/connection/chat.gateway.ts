@@ -24,8 +24,8 @@ import { SESSION_OPENER, type SessionOpener } from './session-opener.js';
  * the session opener (which welcomes it), and hands its frames to the inbound path.
  *
  * Inbound frames are read straight from the `ws` socket (its class hands its events to the
- * gateway) instead of through `@SubscribeMessage`: Nest's per-frame dispatch costs several times more CPU and memory
- * per connection than the gateway itself.
+ * gateway) instead of through `@SubscribeMessage`: Nest's per-frame dispatch costs several times
+ * more CPU and memory per connection than the gateway itself.
  */
 @WebSocketGateway({ [CHAT_GATEWAY_FLAG]: true })
 export class ChatGateway implements OnApplicationBootstrap {
