@@ -48,11 +48,11 @@ const EPOCH_SHARED_MS = 60 * 60_000;
 
 /**
  * @internal Streams kept in this process: lost with it, so a stream's epoch is one this process
- * made (see `EPOCH_SHARED_MS`). Expired pushes and positions are dropped when the stream is next touched; besides,
- * each use of the store at least `SWEEP_EVERY_MS` after the last sweep sweeps some other
- * streams, round robin, so that streams nobody touches any more are dropped too, without a
- * timer. A sweep per append would cost more than the append: each stream looked at is a cache
- * miss, and in a busy process appends are many.
+ * made (see `EPOCH_SHARED_MS`). Expired pushes and positions are dropped when the stream is next
+ * touched; besides, each use of the store at least `SWEEP_EVERY_MS` after the last sweep sweeps
+ * some other streams, round robin, so that streams nobody touches any more are dropped too,
+ * without a timer. A sweep per append would cost more than the append: each stream looked at is
+ * a cache miss, and in a busy process appends are many.
  */
 export class MemoryHistory implements HistoryStore {
   private readonly streams = new Map<string, Stream>();
