@@ -1,7 +1,8 @@
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ChatWsAdapter } from '../src/index.js';
+import type { NextFunction, Request, Response } from 'express';
+import { ChatHealthService, ChatWsAdapter } from '../src/index.js';
 import { AppModule } from './app.module.js';
 import type { DemoConfig } from './demo-config.js';
 import { findWebAssets } from './web-assets.js';
@@ -21,8 +22,25 @@ export async function createDemoApp(
   // Any JSON value is a valid push payload, not only objects and arrays.
   app.useBodyParser('json', { strict: false, limit: '64kb' });
   app.useWebSocketAdapter(new ChatWsAdapter(app));
+  closeConnectionsWhileShuttingDown(app);
   serveBrowserPage(app);
   return app;
+}
+
+/**
+ * Once shutdown has begun, every answer closes its HTTP connection. A client told by the 1001
+ * close to reconnect elsewhere may first fetch a token here, over a kept-alive connection, and go
+ * on doing so while it retries; Node's `server.close()` waits for every connection that is busy
+ * when it is called, so without this one such client can keep the process from ever exiting.
+ * (Nest's `return503OnClosing` would close them too, but it also replaces the `/health` answer
+ * that tells a load balancer why the node is draining.)
+ */
+function closeConnectionsWhileShuttingDown(app: NestExpressApplication): void {
+  const health = app.get(ChatHealthService);
+  app.use((_request: Request, response: Response, next: NextFunction) => {
+    if (health.check().shuttingDown) response.setHeader('connection', 'close');
+    next();
+  });
 }
 
 /**

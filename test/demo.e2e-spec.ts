@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import type { INestApplication } from '@nestjs/common';
 import { after, before, describe, it } from 'node:test';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import { createDemoApp } from '../sample/create-demo-app.js';
 import { loadDemoConfig } from '../sample/demo-config.js';
-import { CloseCode } from '../src/index.js';
+import { ChatHealthService, CloseCode } from '../src/index.js';
 import { startDemoProcess } from './support/demo-process.js';
 import { refusedStatus, TestClient } from './support/test-client.js';
-import { waitFor } from './support/wait.js';
+import { waitFor, within } from './support/wait.js';
 
 describe('demo application', () => {
   let app: INestApplication;
@@ -195,6 +196,38 @@ describe('demo readiness during shutdown', () => {
     assert.equal(health.ready, false);
     lingering.socket.resume();
     await closing;
+  });
+
+  it('closes a kept-alive HTTP connection after its next answer, so a client that keeps asking cannot hold the exit', async () => {
+    const app = await createDemoApp(loadDemoConfig({ CHAT_AUTH: 'query' }), false);
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    const lingering = await TestClient.connectAndWelcome(`ws://127.0.0.1:${port}/ws?user=linger`);
+    lingering.socket.pause();
+    const http = connect(port, '127.0.0.1');
+    let received = '';
+    http.on('data', (chunk) => (received += chunk));
+    const ended = once(http, 'end');
+    const ask = () => http.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    try {
+      ask();
+      await waitFor(() => received.includes('"shuttingDown":false'), { what: 'the first answer' });
+      assert.match(received, /connection: keep-alive/i);
+
+      const closing = app.close();
+      await waitFor(() => app.get(ChatHealthService).check().shuttingDown, { what: 'shutdown' });
+      received = '';
+      ask();
+      await within(ended, 5000, 'the server to end the kept-alive connection');
+      assert.match(received, /^HTTP\/1\.1 503 /);
+      assert.match(received, /connection: close/i);
+      assert.match(received, /"shuttingDown":true/);
+      lingering.socket.resume();
+      await within(closing, 10_000, 'the demo to close');
+    } finally {
+      http.destroy();
+      lingering.socket.resume();
+    }
   });
 });
 

@@ -23,6 +23,8 @@ import { wsServerOptions } from './handshake/ws-server-options.js';
 export class ChatWsAdapter extends WsAdapter {
   /** The application server's `upgrade` listener, which wraps Nest's. */
   private upgradeListener: UpgradeListener | undefined;
+  /** Takes the slow-request guard off the application's HTTP server. */
+  private unguard: (() => void) | undefined;
 
   constructor(private readonly app: INestApplication) {
     super(app);
@@ -58,6 +60,8 @@ export class ChatWsAdapter extends WsAdapter {
     await super.dispose();
     if (this.upgradeListener) (this.httpServer as Server).off('upgrade', this.upgradeListener);
     this.upgradeListener = undefined;
+    this.unguard?.();
+    this.unguard = undefined;
   }
 
   override create(port: number, options: Record<string, any> & { path?: string } = {}): any {
@@ -81,7 +85,7 @@ export class ChatWsAdapter extends WsAdapter {
     // are logged at debug level, since any client can provoke them at will.
     server.on('error', (err) => this.logger.error(err));
     markChatServer(server);
-    guardSlowRequests(this.httpServer, chatOptions.limits.handshakeTimeoutMs, () =>
+    this.unguard = guardSlowRequests(this.httpServer, chatOptions.limits.handshakeTimeoutMs, () =>
       handshake.droppedSlowRequest(),
     );
     this.ensureHttpServerExists(port, this.httpServer);
