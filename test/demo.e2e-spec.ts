@@ -227,6 +227,7 @@ describe('demo readiness during shutdown', () => {
     } finally {
       http.destroy();
       lingering.socket.resume();
+      await app.close();
     }
   });
 });

@@ -3,40 +3,8 @@ import { connect } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { startChatApp, userFromQuery, type TestApp } from './support/chat-app.js';
 import { refusal, refusedStatus, TestClient } from './support/test-client.js';
+import { rawRequestStatus, upgradeRequest } from './support/raw-http.js';
 import { waitFor, within } from './support/wait.js';
-
-/** Sends a raw HTTP request and resolves with the status code the server answers. */
-function rawRequestStatus(port: number, request: string): Promise<number> {
-  return within(
-    new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => socket.write(request));
-      let response = '';
-      socket.on('data', (chunk) => {
-        response += chunk;
-        const match = /^HTTP\/1\.1 (\d{3})/.exec(response);
-        if (match) {
-          resolve(Number(match[1]));
-          socket.destroy();
-        }
-      });
-      socket.on('error', reject);
-      socket.on('close', () => reject(new Error(`closed without a status: ${response}`)));
-    }),
-    5000,
-    'an HTTP answer',
-  );
-}
-
-const upgrade = (headers: Record<string, string>) =>
-  [
-    'GET /ws?user=raw HTTP/1.1',
-    'Host: 127.0.0.1',
-    'Connection: Upgrade',
-    'Upgrade: websocket',
-    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
-    '',
-    '',
-  ].join('\r\n');
 
 describe('handshake checks', () => {
   let chat: TestApp;
@@ -63,12 +31,12 @@ describe('handshake checks', () => {
     assert.equal(
       await rawRequestStatus(
         chat.port,
-        upgrade({ 'Sec-WebSocket-Version': '12', 'Sec-WebSocket-Key': key }),
+        upgradeRequest({ 'Sec-WebSocket-Version': '12', 'Sec-WebSocket-Key': key }),
       ),
       400,
     );
     assert.equal(
-      await rawRequestStatus(chat.port, upgrade({ 'Sec-WebSocket-Version': '13' })),
+      await rawRequestStatus(chat.port, upgradeRequest({ 'Sec-WebSocket-Version': '13' })),
       400,
     );
     assert.equal(chat.registry.size, 0);
