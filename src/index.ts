@@ -76,6 +76,7 @@ export type {
 export type { ChatTransport } from './transports/chat-transport.interface.js';
 export type { BrokerNode, ChatBroker } from './transports/broker.interface.js';
 export type {
+  FrameSuffix,
   HistoryLimits,
   HistoryStore,
   StreamEntry,

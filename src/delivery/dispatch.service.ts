@@ -27,15 +27,19 @@ export class DispatchService {
    * Pushes a frame from its head (see `pushHead`): stored when it has a stamp (and then with the
    * room's epoch, for a room), and asking for delivery acks when `ackTimeoutMs` is given; the
    * result then counts the connections that confirmed (`acked`). `ackTimeoutMs` is checked by
-   * `pushOptions`.
+   * `pushOptions`. `frame`, when given, is the stored push's frame that the history made already
+   * (see `HistoryStore.appendFrame`); a push asking for acks never has one.
    */
   push(
     target: DeliveryTarget,
     head: string,
     stamp: StreamStamp | undefined,
     ackTimeoutMs: number | undefined,
+    frame?: Buffer,
   ): SendResult | Promise<SendResult> {
-    if (ackTimeoutMs === undefined) return this.dispatch(target, this.action(head, stamp));
+    if (ackTimeoutMs === undefined) {
+      return this.dispatch(target, frame ? { frame, stamp } : this.action(head, stamp));
+    }
     const pending = this.acks.open(ackTimeoutMs);
     const action = {
       ...this.action(withAckId(head, pending.id), stamp),

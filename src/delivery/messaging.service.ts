@@ -9,7 +9,7 @@ import { ClientRegistryService } from '../connection/client-registry.service.js'
 import type { ConnectionEvent, IncomingFrame } from '../connection/connection-event.js';
 import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../options/resolved-options.js';
-import { pushHead } from '../protocol/frames.js';
+import { pushHead, storedPushSuffix } from '../protocol/frames.js';
 import type { ChatTransport } from '../transports/chat-transport.interface.js';
 import type { HistoryLimits, StreamPosition } from '../transports/history-store.interface.js';
 import { DispatchService } from './dispatch.service.js';
@@ -197,9 +197,26 @@ export class MessagingService {
     ackTimeoutMs: number | undefined,
   ): MaybePromise<SendResult> {
     const stream = userStream(user);
+    const { history } = this.transport;
+    // A push that asks for acks is framed with its ack id, which the history must not keep.
+    if (history.appendFrame && ackTimeoutMs === undefined) {
+      let stored;
+      try {
+        stored = history.appendFrame(stream, head, limits, userPushSuffix);
+      } catch (err) {
+        return this.pushUnstored(user, head, ackTimeoutMs, err);
+      }
+      const { epoch, offset, frame } = stored;
+      this.stats.storedPushes++;
+      const stamp = { stream, epoch, offset };
+      return andPositioned(
+        this.dispatcher.push({ users: [user] }, head, stamp, undefined, frame),
+        stamp,
+      );
+    }
     let appended: MaybePromise<StreamPosition>;
     try {
-      appended = this.transport.history.append(stream, head, limits);
+      appended = history.append(stream, head, limits);
     } catch (err) {
       return this.pushUnstored(user, head, ackTimeoutMs, err);
     }
@@ -222,10 +239,7 @@ export class MessagingService {
   ): MaybePromise<SendResult> {
     this.stats.storedPushes++;
     const stamp = { stream, epoch, offset };
-    const pushed = this.dispatcher.push({ users: [user] }, head, stamp, ackTimeoutMs);
-    // Not through andThen, which would make a closure for every stored push.
-    if (pushed instanceof Promise) return pushed.then((result) => positioned(result, stamp));
-    return positioned(pushed, stamp);
+    return andPositioned(this.dispatcher.push({ users: [user] }, head, stamp, ackTimeoutMs), stamp);
   }
 
   /** Delivers a push the store did not take; the result says the backplane failed. */
@@ -254,6 +268,21 @@ export class MessagingService {
       return local();
     }
   }
+}
+
+/** The suffix of a push in a user's stream: the user's stream carries no epoch. */
+function userPushSuffix(offset: number): string {
+  return storedPushSuffix(offset);
+}
+
+/** The result of a push, once there, naming where the push was stored. */
+function andPositioned(
+  pushed: MaybePromise<SendResult>,
+  stamp: StreamPosition,
+): MaybePromise<SendResult> {
+  // Not through andThen, which would make a closure for every stored push delivered at once.
+  if (pushed instanceof Promise) return pushed.then((result) => positioned(result, stamp));
+  return positioned(pushed, stamp);
 }
 
 /** A send result naming where its push was stored. */

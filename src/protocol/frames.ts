@@ -192,9 +192,14 @@ export function pushHead(json: string, event?: string, room?: string): string {
  * first push before it knows where the room's stream stands.
  */
 export function storedPushText(head: string, offset: number, roomEpoch?: string): string {
+  return head + storedPushSuffix(offset, roomEpoch);
+}
+
+/** What follows the head in a stored push (see {@link storedPushText}); always ASCII. */
+export function storedPushSuffix(offset: number, roomEpoch?: string): string {
   return roomEpoch === undefined
-    ? `${head},"offset":${offset}}`
-    : `${head},"offset":${offset},"epoch":"${roomEpoch}"}`;
+    ? `,"offset":${offset}}`
+    : `,"offset":${offset},"epoch":"${roomEpoch}"}`;
 }
 
 /**

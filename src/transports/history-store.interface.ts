@@ -13,6 +13,12 @@ export interface HistoryLimits {
   readonly ttlMs: number;
 }
 
+/**
+ * The end of a stored push's frame, after its data, from its position: ASCII only (see
+ * `storedPushSuffix` in the protocol).
+ */
+export type FrameSuffix = (offset: number, epoch: string) => string;
+
 /** One stored push: its offset and the data the appender gave. */
 export interface StreamEntry {
   readonly offset: number;
@@ -54,6 +60,19 @@ export interface HistoryStore {
     data: string,
     limits: HistoryLimits,
   ): StreamPosition | Promise<StreamPosition>;
+  /**
+   * Optional, for a store in this process that keeps pushes as bytes: stores `data` as `append`
+   * does, and answers also with the bytes of the push's frame, `data` followed by
+   * `suffix(offset, epoch)`, kept with it: a push is then encoded once, for the history and for
+   * the sockets. The bytes are never changed afterwards, so they can be written as they are. It
+   * never answers with a promise.
+   */
+  appendFrame?(
+    stream: string,
+    data: string,
+    limits: HistoryLimits,
+    suffix: FrameSuffix,
+  ): StreamPosition & { readonly frame: Buffer };
   /** The stream's position, starting the stream (offset 0, a new epoch) if there is none. */
   position(stream: string, limits: HistoryLimits): Promise<StreamPosition>;
   /** What the stream kept after `from.offset`, when `from` is a position of this stream. */

@@ -6,7 +6,7 @@ import { ClientRegistryService } from '../../connection/client-registry.service.
 import { CHAT_OPTIONS, CHAT_TRANSPORT } from '../../options/chat.tokens.js';
 import type { ResolvedChatOptions } from '../../options/resolved-options.js';
 import { ServerEvent } from '../../protocol/events.js';
-import { pushHead } from '../../protocol/frames.js';
+import { pushHead, storedPushSuffix } from '../../protocol/frames.js';
 import type { ChatTransport } from '../../transports/chat-transport.interface.js';
 import type { StreamPosition } from '../../transports/history-store.interface.js';
 import { DispatchService } from '../dispatch.service.js';
@@ -125,11 +125,23 @@ export class RoomsService {
     const target = { room, except };
     const head = pushHead(json, event, room);
     const limits = this.options.history;
+    const { history } = this.transport;
     let position: StreamPosition | undefined;
+    let frame: Buffer | undefined;
     let incomplete: SendResult['incomplete'];
     if (limits && !options.volatile) {
       try {
-        position = await this.transport.history.append(roomStream(room), head, limits);
+        // A push that asks for acks is framed with its ack id, which the history must not keep.
+        if (history.appendFrame && ackTimeoutMs === undefined) {
+          ({ frame, ...position } = history.appendFrame(
+            roomStream(room),
+            head,
+            limits,
+            storedPushSuffix,
+          ));
+        } else {
+          position = await history.append(roomStream(room), head, limits);
+        }
         this.stats.storedPushes++;
       } catch (err) {
         this.logger.debug(`Could not store a push for room ${room}: ${String(err)}`);
@@ -139,7 +151,7 @@ export class RoomsService {
     const stamp = position && { stream: roomStream(room), ...position, room };
     const result: RoomSendResult = {
       room,
-      ...(await this.dispatcher.push(target, head, stamp, ackTimeoutMs)),
+      ...(await this.dispatcher.push(target, head, stamp, ackTimeoutMs, frame)),
     };
     if (incomplete) result.incomplete ??= incomplete;
     if (position) Object.assign(result, position);

@@ -48,4 +48,20 @@ describe('MemoryHistory', () => {
     const read = await history.read('a', { epoch: first.epoch, offset: 1 }, LIMITS);
     assert.equal(read.recovered, false, 'a position of the old stream is not one of the new');
   });
+
+  it('frames a push with its suffix, numbered with the plain appends, and reads back its data', async () => {
+    const history = new MemoryHistory();
+    const suffix = (offset: number, epoch: string) => `,"offset":${offset},"epoch":"${epoch}"}`;
+    history.append('s', 'a', LIMITS);
+    const framed = history.appendFrame('s', '{"data":"é"', LIMITS, suffix);
+    assert.equal(framed.offset, 2);
+    assert.equal(framed.frame.toString(), `{"data":"é","offset":2,"epoch":"${framed.epoch}"}`);
+    assert.equal(history.append('s', 'c', LIMITS).offset, 3);
+    const read = await history.read('s', { epoch: framed.epoch, offset: 0 }, LIMITS);
+    assert.deepEqual(read.recovered && read.entries, [
+      { offset: 1, data: 'a' },
+      { offset: 2, data: '{"data":"é"' },
+      { offset: 3, data: 'c' },
+    ]);
+  });
 });

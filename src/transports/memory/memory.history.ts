@@ -1,4 +1,5 @@
 import type {
+  FrameSuffix,
   HistoryLimits,
   HistoryStore,
   StreamEntry,
@@ -70,11 +71,18 @@ export class MemoryHistory implements HistoryStore {
   }
 
   append(name: string, data: string, limits: HistoryLimits): StreamPosition {
-    const now = Date.now();
-    const stream = this.touch(name, limits, now);
-    stream.offset++;
-    this.entries += 1 - (stream.pushes ??= new PushRing()).push(data, now, limits.size);
-    return { epoch: stream.epoch, offset: stream.offset };
+    const { epoch, offset } = this.keep(name, data, limits, undefined);
+    return { epoch, offset };
+  }
+
+  appendFrame(
+    name: string,
+    data: string,
+    limits: HistoryLimits,
+    suffix: FrameSuffix,
+  ): StreamPosition & { frame: Buffer } {
+    const { epoch, offset, pushes } = this.keep(name, data, limits, suffix);
+    return { epoch, offset, frame: pushes!.newest() };
   }
 
   async position(name: string, limits: HistoryLimits): Promise<StreamPosition> {
@@ -96,6 +104,22 @@ export class MemoryHistory implements HistoryStore {
       entries.push({ offset: first + i, data: pushes!.get(i) });
     }
     return { recovered: true, position, entries };
+  }
+
+  /** Appends a push to the stream `name`, followed by its frame's suffix when there is one. */
+  private keep(
+    name: string,
+    data: string,
+    limits: HistoryLimits,
+    suffix: FrameSuffix | undefined,
+  ): Stream {
+    const now = Date.now();
+    const stream = this.touch(name, limits, now);
+    const offset = ++stream.offset;
+    const pushes = (stream.pushes ??= new PushRing());
+    const text = suffix ? suffix(offset, stream.epoch) : '';
+    this.entries += 1 - pushes.push(data, text, now, limits.size);
+    return stream;
   }
 
   /** The live stream `name`, made anew if it expired, with its expired pushes dropped. */
@@ -151,15 +175,20 @@ export class MemoryHistory implements HistoryStore {
   }
 
   private expire(stream: Stream, { ttlMs }: HistoryLimits, now: number): void {
-    const oldest = stream.pushes?.oldestAt;
-    if (oldest === undefined || oldest > now - ttlMs) return;
-    this.drop(stream, stream.pushes!.countStoredBy(now - ttlMs));
+    const dropped = stream.pushes?.dropStoredBy(now - ttlMs) ?? 0;
+    if (dropped > 0) this.dropped(stream, dropped);
   }
 
-  /** Drops the oldest `count` pushes of a stream, all of them by default, and an emptied ring. */
-  private drop(stream: Stream, count = stream.pushes?.length ?? 0): void {
+  /** Drops every push of a stream. */
+  private drop(stream: Stream): void {
+    const count = stream.pushes?.length ?? 0;
     if (count === 0) return;
     stream.pushes!.drop(count);
+    this.dropped(stream, count);
+  }
+
+  /** Counts `count` pushes of a stream as gone, and lets an emptied ring go. */
+  private dropped(stream: Stream, count: number): void {
     if (stream.pushes!.length === 0) stream.pushes = undefined;
     this.entries -= count;
   }
