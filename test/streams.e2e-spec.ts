@@ -203,6 +203,42 @@ describe('streams: exactly once through abrupt drops, one process', () => {
   });
 });
 
+describe('streams: frames kept for a stalled reader', () => {
+  let chat: TestApp;
+  before(async () => {
+    // A short history, so that the stream's buffer is replaced every few pushes while the
+    // socket still holds views of the old ones.
+    chat = await startChatApp({
+      history: { size: 4, ttlMs: 60_000 },
+      backpressure: { highWaterMarkBytes: 64 * 1024 * 1024 },
+    });
+  });
+  after(() => chat.close());
+
+  it('arrive intact once the reader resumes, though the history moved on long before', async () => {
+    const client = await TestClient.connectAndWelcome(chat.wsUrl('stalled'));
+    client.socket.pause();
+    const server = chat.registry.of('stalled')[0];
+    const chunk = (i: number) => String(i).padStart(8, '0').repeat(256);
+    const offsets: number[] = [];
+    // Far past what loopback's kernel buffers take, so that most frames wait in the server.
+    for (let i = 0; server.socket.bufferedAmount < 4 * 1024 * 1024; i++) {
+      const result = await chat.messaging.send('stalled', { i, chunk: chunk(i) });
+      assert.equal(result.delivered, 1);
+      offsets.push(result.offset!);
+    }
+    client.socket.resume();
+    await waitFor(() => client.framesOf('message').length === offsets.length, {
+      what: 'every held frame',
+    });
+    const frames = client.framesOf('message');
+    frames.forEach((frame, i) => {
+      assert.deepEqual([frame.offset, frame.data.i, frame.data.chunk], [offsets[i], i, chunk(i)]);
+    });
+    await client.close();
+  });
+});
+
 describe('streams: history off', () => {
   let chat: TestApp;
   before(async () => {
