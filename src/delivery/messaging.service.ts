@@ -17,6 +17,7 @@ import { LocalDeliveryService } from './local-delivery.service.js';
 import { payloadJson } from './payload-json.js';
 import { pushOptions } from './push-options.js';
 import type { DisconnectResult, PushOptions, SendOptions, SendResult } from './send-result.js';
+import { storePush, type StoredPush } from './streams/store-push.js';
 import { userStream } from './streams/stream-names.js';
 
 /**
@@ -197,26 +198,16 @@ export class MessagingService {
     ackTimeoutMs: number | undefined,
   ): MaybePromise<SendResult> {
     const stream = userStream(user);
-    const { history } = this.transport;
-    // A push that asks for acks is framed with its ack id, which the history must not keep.
-    if (history.appendFrame && ackTimeoutMs === undefined) {
-      let stored;
-      try {
-        stored = history.appendFrame(stream, head, limits, userPushSuffix);
-      } catch (err) {
-        return this.pushUnstored(user, head, ackTimeoutMs, err);
-      }
-      const { epoch, offset, frame } = stored;
-      this.stats.storedPushes++;
-      const stamp = { stream, epoch, offset };
-      return andPositioned(
-        this.dispatcher.push({ users: [user] }, head, stamp, undefined, frame),
-        stamp,
-      );
-    }
-    let appended: MaybePromise<StreamPosition>;
+    let appended: MaybePromise<StoredPush>;
     try {
-      appended = history.append(stream, head, limits);
+      appended = storePush(
+        this.transport.history,
+        stream,
+        head,
+        limits,
+        userPushSuffix,
+        ackTimeoutMs,
+      );
     } catch (err) {
       return this.pushUnstored(user, head, ackTimeoutMs, err);
     }
@@ -234,12 +225,15 @@ export class MessagingService {
     user: string,
     stream: string,
     head: string,
-    { epoch, offset }: StreamPosition,
+    { epoch, offset, frame }: StoredPush,
     ackTimeoutMs: number | undefined,
   ): MaybePromise<SendResult> {
     this.stats.storedPushes++;
     const stamp = { stream, epoch, offset };
-    return andPositioned(this.dispatcher.push({ users: [user] }, head, stamp, ackTimeoutMs), stamp);
+    const pushed = this.dispatcher.push({ users: [user] }, head, stamp, ackTimeoutMs, frame);
+    // Not through andThen, which would make a closure for every stored push.
+    if (pushed instanceof Promise) return pushed.then((result) => positioned(result, stamp));
+    return positioned(pushed, stamp);
   }
 
   /** Delivers a push the store did not take; the result says the backplane failed. */
@@ -273,16 +267,6 @@ export class MessagingService {
 /** The suffix of a push in a user's stream: the user's stream carries no epoch. */
 function userPushSuffix(offset: number): string {
   return storedPushSuffix(offset);
-}
-
-/** The result of a push, once there, naming where the push was stored. */
-function andPositioned(
-  pushed: MaybePromise<SendResult>,
-  stamp: StreamPosition,
-): MaybePromise<SendResult> {
-  // Not through andThen, which would make a closure for every stored push delivered at once.
-  if (pushed instanceof Promise) return pushed.then((result) => positioned(result, stamp));
-  return positioned(pushed, stamp);
 }
 
 /** A send result naming where its push was stored. */

@@ -14,6 +14,7 @@ import { LocalDeliveryService } from '../local-delivery.service.js';
 import { payloadJson } from '../payload-json.js';
 import { pushOptions } from '../push-options.js';
 import type { PushOptions, SendResult } from '../send-result.js';
+import { storePush } from '../streams/store-push.js';
 import { roomStream } from '../streams/stream-names.js';
 import { isValidUserId } from '../../auth/user-id.js';
 import { isValidRoomId, MAX_ROOM_ID_LENGTH } from './room-id.js';
@@ -125,23 +126,19 @@ export class RoomsService {
     const target = { room, except };
     const head = pushHead(json, event, room);
     const limits = this.options.history;
-    const { history } = this.transport;
     let position: StreamPosition | undefined;
     let frame: Buffer | undefined;
     let incomplete: SendResult['incomplete'];
     if (limits && !options.volatile) {
       try {
-        // A push that asks for acks is framed with its ack id, which the history must not keep.
-        if (history.appendFrame && ackTimeoutMs === undefined) {
-          ({ frame, ...position } = history.appendFrame(
-            roomStream(room),
-            head,
-            limits,
-            storedPushSuffix,
-          ));
-        } else {
-          position = await history.append(roomStream(room), head, limits);
-        }
+        ({ frame, ...position } = await storePush(
+          this.transport.history,
+          roomStream(room),
+          head,
+          limits,
+          storedPushSuffix,
+          ackTimeoutMs,
+        ));
         this.stats.storedPushes++;
       } catch (err) {
         this.logger.debug(`Could not store a push for room ${room}: ${String(err)}`);
